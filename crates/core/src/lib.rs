@@ -1,6 +1,7 @@
 //! Core vocabulary of esci-search, shared by every pipeline stage.
 //!
-//! This crate has no IO and no ML dependencies: every other crate depends on it,
+//! This crate has no ML dependencies and no IO beyond [`atomic_file`], the one
+//! crash-safe write every artifact goes through. Every other crate depends on it,
 //! never the reverse. It holds the data model ([`Product`], [`Judgment`],
 //! [`EsciLabel`]), the result type of retrieval ([`Hit`]) and the one read trait
 //! every retriever implements ([`Retriever`]).
@@ -14,6 +15,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod atomic_file;
 mod field;
 mod hit;
 mod judgment;
