@@ -1,1 +1,46 @@
-//! placeholder
+//! The esci-search pipeline, wiring the stage crates together: configuration,
+//! catalog loading, index builds into an artifact directory, the query path, and
+//! evaluation runs and benchmarks. The CLI (and later the server) are thin layers
+//! over this crate.
+//!
+//! ```no_run
+//! use esci_engine::{Config, Searcher, build_index};
+//! let config = Config::default(); // ../shared/data/esci, artifacts in data/artifacts
+//! build_index(&config)?;
+//! let searcher = Searcher::open(&config, false)?;
+//! for r in searcher.search("cordless drill 20v", 10)? {
+//!     println!("{} {:.3} {}", r.rank, r.score, r.title);
+//! }
+//! # Ok::<(), esci_engine::EngineError>(())
+//! ```
+#![deny(missing_docs)]
+
+mod artifacts;
+pub mod bench;
+mod build;
+mod catalog;
+mod config;
+mod error;
+mod evaluate;
+mod fingerprint;
+pub mod progress;
+mod searcher;
+
+pub use artifacts::{BM25_FILE, Bm25Artifact, CorpusInfo, MANIFEST_FILE, Manifest};
+pub use build::{BuildSummary, build_index};
+pub use catalog::load_catalog;
+pub use config::{
+    AnalyzerSection, ArtifactsConfig, Bm25Section, Config, DEFAULT_CONFIG_FILE, DEFAULT_DATA_DIR,
+    DataConfig, EvalConfig,
+};
+pub use error::EngineError;
+pub use evaluate::{EvalOptions, evaluate, save_run, split_queries};
+pub use fingerprint::catalog_fingerprint;
+pub use searcher::{SearchResult, Searcher};
+
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

@@ -29,13 +29,15 @@ pub struct Bm25Params {
     pub field_weights: Vec<(Field, f32)>,
 }
 
+/// Defaults chosen on the TRAIN split with `scripts/tune-bm25.sh` (title weight 1→5
+/// lifted train nDCG@20 from 0.58 to 0.61; k1 and b mattered less). Never tuned on test.
 impl Default for Bm25Params {
     fn default() -> Self {
         Bm25Params {
-            k1: 1.2,
-            b: 0.75,
+            k1: 0.9,
+            b: 0.9,
             field_weights: vec![
-                (Field::Title, 2.0),
+                (Field::Title, 5.0),
                 (Field::Brand, 1.0),
                 (Field::Color, 1.0),
                 (Field::Bullets, 1.0),

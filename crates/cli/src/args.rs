@@ -1,0 +1,267 @@
+//! Command-line arguments, and the one step that turns them into a validated
+//! [`Config`]: defaults → config file → environment → flags.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use esci_core::Split;
+use esci_engine::Config;
+use esci_eval::GainScheme;
+use std::path::PathBuf;
+
+/// esci-search: hybrid product search over the Amazon Shopping Queries (ESCI) dataset.
+#[derive(Debug, Parser)]
+#[command(name = "esci", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags shared by every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// TOML config file [default: ./esci.toml when present]
+    #[arg(long, global = true, env = "ESCI_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Directory holding the ESCI files [default: ../shared/data/esci; env ESCI_DATA_DIR]
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Products file (.parquet, .jsonl or .csv), relative to the data directory unless absolute
+    #[arg(long, global = true)]
+    pub products: Option<PathBuf>,
+    /// Judgments file, relative to the data directory unless absolute
+    #[arg(long, global = true)]
+    pub examples: Option<PathBuf>,
+    /// Keep only products and judgments of this locale ("" keeps all) [default: us]
+    #[arg(long, global = true)]
+    pub locale: Option<String>,
+    /// Directory of the built indexes [default: data/artifacts; env ESCI_ARTIFACTS_DIR]
+    #[arg(long, global = true)]
+    pub artifacts_dir: Option<PathBuf>,
+    /// More log output (-v debug, -vv trace); RUST_LOG overrides
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only warnings and errors in the log
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build the indexes of the catalog into the artifact directory
+    Index(IndexArgs),
+    /// Search the indexed catalog and print the top results with scores
+    Search(SearchArgs),
+    /// Evaluate retrieval on a split: Recall, nDCG, MRR, Task-1 nDCG, latency, QPS
+    Eval(EvalArgs),
+    /// The main job: build the indexes, then evaluate on the test split
+    Run(RunArgs),
+    /// Benchmarks that print figures
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+/// BM25 flags of `index` and `run`.
+#[derive(Debug, Args, Default)]
+pub struct IndexArgs {
+    /// BM25 term-frequency saturation k1
+    #[arg(long)]
+    pub k1: Option<f32>,
+    /// BM25 length normalisation b
+    #[arg(long)]
+    pub b: Option<f32>,
+    /// Field weight, repeatable: --field title=2 --field description=0.5 (weight 0 drops the field)
+    #[arg(long = "field", value_name = "NAME=WEIGHT")]
+    pub fields: Vec<String>,
+    /// Disable stemming
+    #[arg(long)]
+    pub no_stem: bool,
+    /// Keep stopwords
+    #[arg(long)]
+    pub keep_stopwords: bool,
+}
+
+/// Flags of `search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The query (several words may be given without quotes)
+    #[arg(required = true, num_args = 1..)]
+    pub query: Vec<String>,
+    /// Number of results
+    #[arg(short = 'k', long, default_value_t = 10)]
+    pub k: usize,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which nDCG gain to use.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GainArg {
+    /// E=1, S=0.1, C=0.01, I=0
+    Linear,
+    /// 2^gain − 1 (the reference system's form)
+    Exponential,
+}
+
+/// Flags of `eval` (and of the evaluation half of `run`).
+#[derive(Debug, Args, Default)]
+pub struct EvalArgs {
+    /// Query split: train or test [default: test]
+    #[arg(long, value_parser = parse_split)]
+    pub split: Option<Split>,
+    /// Documents retrieved per query [default: 200]
+    #[arg(long)]
+    pub depth: Option<usize>,
+    /// nDCG gain [default: linear]
+    #[arg(long, value_enum)]
+    pub gain: Option<GainArg>,
+    /// Skip the KDD Cup Task-1 (judged-list ranking) nDCG
+    #[arg(long)]
+    pub no_task1: bool,
+    /// Threads of the throughput pass [default: all cores]
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Minimum seconds of each timing pass [default: 1]
+    #[arg(long)]
+    pub min_timing_seconds: Option<f64>,
+}
+
+/// Flags of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub index: IndexArgs,
+    #[command(flatten)]
+    pub eval: EvalArgs,
+}
+
+/// `esci bench ...`
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Generate a synthetic catalog from the real products' vocabulary and lengths
+    GenCatalog(GenCatalogArgs),
+    /// Measure BM25 index build, size, load and query latency on a catalog
+    Bm25(BenchBm25Args),
+}
+
+/// Flags of `bench gen-catalog`.
+#[derive(Debug, Args)]
+pub struct GenCatalogArgs {
+    /// Number of products
+    #[arg(long, default_value_t = 480_000)]
+    pub n: usize,
+    /// Output products file (parquet, official schema)
+    #[arg(
+        long,
+        default_value = "data/synthetic/shopping_queries_dataset_products.parquet"
+    )]
+    pub out: PathBuf,
+    /// Random seed
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// Flags of `bench bm25`.
+#[derive(Debug, Args)]
+pub struct BenchBm25Args {
+    /// Products file to index [default: the configured products file]
+    #[arg(long = "catalog")]
+    pub catalog: Option<PathBuf>,
+    /// Results per query
+    #[arg(short = 'k', long, default_value_t = 200)]
+    pub k: usize,
+    /// Minimum seconds of each timing pass
+    #[arg(long, default_value_t = 3.0)]
+    pub min_seconds: f64,
+    #[command(flatten)]
+    pub index: IndexArgs,
+}
+
+fn parse_split(s: &str) -> Result<Split, String> {
+    Split::parse(s).ok_or_else(|| format!("unknown split {s:?}: expected train or test"))
+}
+
+impl GlobalArgs {
+    /// The configuration these flags select, validated.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        let mut config = Config::load(self.config.as_deref()).map_err(anyhow::Error::msg)?;
+        if let Some(dir) = &self.data_dir {
+            config.data.dir = dir.clone();
+        }
+        if let Some(p) = &self.products {
+            config.data.products = p.clone();
+        }
+        if let Some(p) = &self.examples {
+            config.data.examples = p.clone();
+        }
+        if let Some(l) = &self.locale {
+            config.data.locale = l.clone();
+        }
+        if let Some(dir) = &self.artifacts_dir {
+            config.artifacts.dir = dir.clone();
+        }
+        config.validate().map_err(anyhow::Error::msg)?;
+        Ok(config)
+    }
+}
+
+impl IndexArgs {
+    /// Applies the BM25 and analyzer flags.
+    pub fn apply(&self, config: &mut Config) -> anyhow::Result<()> {
+        if let Some(k1) = self.k1 {
+            config.bm25.k1 = k1;
+        }
+        if let Some(b) = self.b {
+            config.bm25.b = b;
+        }
+        for spec in &self.fields {
+            let (name, weight) = spec
+                .split_once('=')
+                .ok_or_else(|| anyhow::anyhow!("--field expects NAME=WEIGHT, got {spec:?}"))?;
+            let weight: f32 = weight
+                .trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--field {spec:?}: {weight:?} is not a number"))?;
+            let name = name.trim().to_ascii_lowercase();
+            if weight == 0.0 {
+                config.bm25.fields.remove(&name);
+            } else {
+                config.bm25.fields.insert(name, weight);
+            }
+        }
+        if self.no_stem {
+            config.analyzer.stem = false;
+        }
+        if self.keep_stopwords {
+            config.analyzer.stopwords = false;
+        }
+        config.validate().map_err(anyhow::Error::msg)
+    }
+}
+
+impl EvalArgs {
+    /// Applies the evaluation flags.
+    pub fn apply(&self, config: &mut Config) -> anyhow::Result<()> {
+        if let Some(split) = self.split {
+            config.eval.split = split;
+        }
+        if let Some(depth) = self.depth {
+            config.eval.depth = depth;
+        }
+        if let Some(gain) = self.gain {
+            config.eval.gain = match gain {
+                GainArg::Linear => GainScheme::Linear,
+                GainArg::Exponential => GainScheme::Exponential,
+            };
+        }
+        if let Some(threads) = self.threads {
+            config.eval.threads = threads;
+        }
+        if let Some(s) = self.min_timing_seconds {
+            config.eval.min_timing_seconds = s;
+        }
+        config.validate().map_err(anyhow::Error::msg)
+    }
+}

@@ -1,0 +1,6 @@
+//! One module per command; each is glue between parsed flags and the engine.
+
+pub mod bench;
+pub mod eval;
+pub mod index;
+pub mod search;

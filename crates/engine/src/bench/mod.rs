@@ -1,0 +1,29 @@
+//! Benchmarks that print figures (never timed tests): a synthetic-catalog generator
+//! for scale, and the BM25 build/query benchmark.
+
+mod gen_catalog;
+mod lexical;
+mod rng;
+
+pub use gen_catalog::{GenOptions, generate_catalog};
+pub use lexical::{Bm25BenchOptions, Bm25BenchReport, run_bm25_bench};
+pub use rng::SplitMix64;
+
+/// Peak resident memory of this process so far, in MiB (Linux `VmHWM`; `None` elsewhere).
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Writes products as an official-schema parquet file, creating its directory.
+pub fn write_catalog(
+    path: &std::path::Path,
+    products: &[esci_core::Product],
+) -> Result<(), crate::EngineError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(crate::EngineError::io(dir))?;
+    }
+    Ok(esci_ingest::write_products_parquet(path, products)?)
+}

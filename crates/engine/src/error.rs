@@ -1,0 +1,42 @@
+use std::path::PathBuf;
+
+/// Everything that can stop a pipeline step. User errors (bad config, bad data, a
+/// missing or stale index) carry a message that says what to do about them.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A configuration value is invalid.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The catalog or judgments could not be read.
+    #[error(transparent)]
+    Ingest(#[from] esci_ingest::IngestError),
+    /// The BM25 index could not be built, written or loaded.
+    #[error(transparent)]
+    Lexical(#[from] esci_lexical::LexicalError),
+    /// A retriever failed on a query.
+    #[error(transparent)]
+    Retrieve(#[from] esci_core::RetrieveError),
+    /// The artifacts are missing or do not belong to this catalog/configuration.
+    #[error("{0}")]
+    Artifacts(String),
+    /// The request cannot be served with the data at hand (e.g. no queries in a split).
+    #[error("{0}")]
+    Input(String),
+    /// Reading or writing a file failed.
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+impl EngineError {
+    pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> EngineError + '_ {
+        move |source| EngineError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
