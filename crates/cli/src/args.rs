@@ -60,6 +60,8 @@ pub enum Command {
     /// Benchmarks that print figures
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Print the effective configuration (defaults, esci.toml, env and flags) as TOML
+    Config,
 }
 
 /// BM25 flags of `index` and `run`.
