@@ -5,7 +5,7 @@ use crate::{Bm25Index, Bm25Params, LexicalError};
 use esci_core::Product;
 use esci_text::{Analyzer, AnalyzerConfig};
 use rayon::prelude::*;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Products analyzed per parallel task: large enough that the per-chunk vocabulary
 /// pays for itself, small enough to balance two to sixteen threads.
@@ -57,7 +57,7 @@ impl IndexBuilder {
             .collect();
 
         // Merge chunk vocabularies into global term ids, in first-seen order.
-        let mut term_ids: HashMap<String, u32> = HashMap::new();
+        let mut term_ids: FxHashMap<String, u32> = FxHashMap::default();
         let mut terms: Vec<Box<str>> = Vec::new();
         let mut local_to_global: Vec<Vec<u32>> = Vec::with_capacity(chunks.len());
         for chunk in &chunks {
@@ -144,7 +144,7 @@ impl IndexBuilder {
 
     fn analyze_chunk(&self, products: &[Product]) -> Chunk {
         let mut chunk = Chunk::default();
-        let mut vocab: HashMap<String, u32> = HashMap::new();
+        let mut vocab: FxHashMap<String, u32> = FxHashMap::default();
         let mut occurrences: Vec<(u32, u8)> = Vec::new();
         chunk.doc_starts.push(0);
         for product in products {

@@ -5,7 +5,7 @@ use crate::{Bm25Params, exhaustive};
 use esci_core::{DocId, Hit, RetrieveError, Retriever};
 use esci_text::{Analyzer, AnalyzerConfig};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Fixed-point scale of stored impacts: a posting's BM25F contribution `s` is stored
 /// as `round(s × SCALE)`. Integer sums are exact and order-independent, so pruned and
@@ -47,7 +47,7 @@ impl IndexMeta {
 pub struct Bm25Index {
     pub(crate) meta: IndexMeta,
     pub(crate) terms: Vec<Box<str>>,
-    pub(crate) term_ids: HashMap<Box<str>, u32>,
+    pub(crate) term_ids: FxHashMap<Box<str>, u32>,
     pub(crate) offsets: Vec<u64>,
     pub(crate) docs: Vec<u32>,
     pub(crate) impacts: Vec<u32>,

@@ -63,7 +63,6 @@
 
 mod analyzer;
 mod config;
-mod fxhash;
 mod normalize;
 mod packed;
 mod stem;

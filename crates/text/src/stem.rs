@@ -3,11 +3,10 @@
 //! Stemming a word costs far more than tokenizing it, and product text repeats a
 //! small vocabulary endlessly, so each thread keeps a bounded word -> stem map.
 
-use crate::fxhash::FxHasher;
+use rustc_hash::FxBuildHasher;
 use crate::packed::{pack, unpack_into};
 use rust_stemmers::{Algorithm, Stemmer};
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
 /// Entries kept before the cache is emptied and starts over: exactly what a
 /// table of 2^17 slots holds (4.3 MB per thread), so it never reallocates.
@@ -28,7 +27,7 @@ pub(crate) fn is_stemmable(token: &str) -> bool {
 /// slot and no heap string. Words too long to pack (rare) are stemmed each time.
 pub(crate) struct StemCache {
     stemmer: Stemmer,
-    map: HashMap<u128, u128, BuildHasherDefault<FxHasher>>,
+    map: HashMap<u128, u128, FxBuildHasher>,
 }
 
 impl Default for StemCache {

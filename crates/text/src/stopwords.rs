@@ -4,10 +4,9 @@
 //! group), minus 50 words that name product properties or appear in product
 //! names, so dropping them would lose matches: see [`KEPT`].
 
-use crate::fxhash::FxHasher;
+use rustc_hash::FxBuildHasher;
 use crate::packed::pack;
 use std::collections::HashSet;
-use std::hash::BuildHasherDefault;
 use std::sync::OnceLock;
 
 /// Words of the scikit-learn list that are *not* stopwords here, because shoppers
@@ -63,7 +62,7 @@ pub const STOPWORDS: &[&str] = &[
 pub fn is_stopword(token: &str) -> bool {
     // This runs once per token: one hash probe on a packed integer, no string
     // comparison (a binary search here cost more than stemming).
-    static SET: OnceLock<HashSet<u128, BuildHasherDefault<FxHasher>>> = OnceLock::new();
+    static SET: OnceLock<HashSet<u128, FxBuildHasher>> = OnceLock::new();
     let Some(key) = pack(token) else {
         return false;
     };
