@@ -4,8 +4,8 @@ use crate::maxscore::{self, TermPostings};
 use crate::{Bm25Params, exhaustive};
 use esci_core::{DocId, Hit, RetrieveError, Retriever};
 use esci_text::{Analyzer, AnalyzerConfig};
-use serde::{Deserialize, Serialize};
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 /// Fixed-point scale of stored impacts: a posting's BM25F contribution `s` is stored
 /// as `round(s × SCALE)`. Integer sums are exact and order-independent, so pruned and

@@ -3,9 +3,9 @@
 //! Stemming a word costs far more than tokenizing it, and product text repeats a
 //! small vocabulary endlessly, so each thread keeps a bounded word -> stem map.
 
-use rustc_hash::FxBuildHasher;
 use crate::packed::{pack, unpack_into};
 use rust_stemmers::{Algorithm, Stemmer};
+use rustc_hash::FxBuildHasher;
 use std::collections::HashMap;
 
 /// Entries kept before the cache is emptied and starts over: exactly what a

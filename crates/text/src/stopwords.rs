@@ -4,8 +4,8 @@
 //! group), minus 50 words that name product properties or appear in product
 //! names, so dropping them would lose matches: see [`KEPT`].
 
-use rustc_hash::FxBuildHasher;
 use crate::packed::pack;
+use rustc_hash::FxBuildHasher;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
