@@ -1,0 +1,183 @@
+//! Cross-encoder: BERT reads a (query, document) pair jointly and a linear head scores it.
+//!
+//! `score = w · pooled + b`, where `pooled` is the pooler output (`tanh(W · h[CLS])`)
+//! when the checkpoint has a pooler, else the raw `[CLS]` vector. No pretrained reranker
+//! can be fetched here, so the head usually starts untrained: see
+//! [`CrossEncoder::is_trained`].
+
+use crate::bert::BertModel;
+use crate::error::{ModelError, Result};
+use crate::tokenize::{Batch, TextTokenizer, map_in_buckets};
+use crate::weights::{Weights, require_file};
+use candle_core::{Device, Tensor};
+use candle_nn::Init;
+use std::path::Path;
+
+/// How to read a cross-encoder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrossOptions {
+    /// Longest pair in tokens, special tokens included; the longer side is truncated
+    /// first.
+    pub max_length: usize,
+    /// Pairs per forward pass.
+    pub batch_size: usize,
+}
+
+impl Default for CrossOptions {
+    fn default() -> CrossOptions {
+        CrossOptions {
+            max_length: 128,
+            batch_size: 32,
+        }
+    }
+}
+
+/// Where the scoring head came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadSource {
+    /// `classifier.weight`/`classifier.bias` of the checkpoint.
+    Checkpoint,
+    /// Given by the caller ([`CrossEncoder::with_head`]).
+    Supplied,
+    /// A fresh zero head: every pair scores 0.
+    Untrained,
+}
+
+/// A loaded cross-encoder.
+pub struct CrossEncoder {
+    bert: BertModel,
+    tokenizer: TextTokenizer,
+    /// `[hidden, 1]`.
+    head_weight: Tensor,
+    head_bias: f32,
+    head_source: HeadSource,
+    options: CrossOptions,
+}
+
+impl std::fmt::Debug for CrossEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CrossEncoder")
+            .field("bert", &self.bert)
+            .field("head_source", &self.head_source)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CrossEncoder {
+    /// Loads BERT from `model_dir` (`config.json`, `model.safetensors`,
+    /// `tokenizer.json`) and the head from `classifier.weight`/`classifier.bias` when the
+    /// checkpoint has them (a `[1, hidden]` head). Otherwise the head is fresh and
+    /// **scores are meaningless until a reranker is trained** (`esci train reranker`,
+    /// not yet written); check [`CrossEncoder::is_trained`].
+    pub fn load(model_dir: &Path, options: CrossOptions) -> Result<CrossEncoder> {
+        let config =
+            crate::config::BertConfig::from_file(&require_file(model_dir, "config.json")?)?;
+        let weights = Weights::open(&require_file(model_dir, "model.safetensors")?)?;
+        let bert = BertModel::new(&weights, &config)?;
+        bert.check_encoder_options(options.max_length, options.batch_size)?;
+        let tokenizer = TextTokenizer::from_file(
+            &require_file(model_dir, "tokenizer.json")?,
+            options.max_length,
+        )?;
+        let h = config.hidden_size;
+        let (head_weight, head_bias, head_source) = if weights.contains("classifier.weight") {
+            let c = weights.pp("classifier");
+            let w = c
+                .get(&[1, h], "weight", Init::Const(0.0))?
+                .t()?
+                .contiguous()?;
+            let b = c.get(&[1], "bias", Init::Const(0.0))?.to_vec1::<f32>()?[0];
+            (w, b, HeadSource::Checkpoint)
+        } else {
+            (
+                Tensor::zeros((h, 1), candle_core::DType::F32, &Device::Cpu)?,
+                0.0,
+                HeadSource::Untrained,
+            )
+        };
+        Ok(CrossEncoder {
+            bert,
+            tokenizer,
+            head_weight,
+            head_bias,
+            head_source,
+            options,
+        })
+    }
+
+    /// Replaces the head with `weights` (one per hidden unit) and `bias`, e.g. a head
+    /// trained elsewhere or a fixed one that pins scores in tests.
+    pub fn with_head(mut self, weights: Vec<f32>, bias: f32) -> Result<CrossEncoder> {
+        let h = self.bert.hidden_size();
+        if weights.len() != h {
+            return Err(ModelError::InvalidArgument(format!(
+                "head has {} weights, the model's hidden size is {h}",
+                weights.len()
+            )));
+        }
+        if !bias.is_finite() || weights.iter().any(|w| !w.is_finite()) {
+            return Err(ModelError::InvalidArgument(
+                "head weights must be finite".into(),
+            ));
+        }
+        self.head_weight = Tensor::from_vec(weights, (h, 1), &Device::Cpu)?;
+        self.head_bias = bias;
+        self.head_source = HeadSource::Supplied;
+        Ok(self)
+    }
+
+    /// Whether the head was loaded or supplied. `false` means a fresh head whose
+    /// scores carry no relevance signal.
+    pub fn is_trained(&self) -> bool {
+        self.head_source != HeadSource::Untrained
+    }
+
+    /// Where the head came from.
+    pub fn head_source(&self) -> HeadSource {
+        self.head_source
+    }
+
+    /// Whether the pooler (rather than the raw `[CLS]` vector) feeds the head.
+    pub fn uses_pooler(&self) -> bool {
+        self.bert.has_pooler()
+    }
+
+    /// The options the encoder was loaded with.
+    pub fn options(&self) -> &CrossOptions {
+        &self.options
+    }
+
+    /// The tokenizer (to inspect pair encodings).
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
+
+    /// One score per (query, document) pair, in input order; higher is more relevant.
+    pub fn score(&self, pairs: &[(&str, &str)]) -> Result<Vec<f32>> {
+        let encoded = self.tokenizer.encode_pairs(pairs)?;
+        map_in_buckets(
+            &encoded,
+            self.tokenizer.pad_id(),
+            self.options.batch_size,
+            |batch| self.score_batch(batch),
+        )
+    }
+
+    fn score_batch(&self, batch: &Batch) -> Result<Vec<f32>> {
+        let hidden = self.bert.forward(
+            &batch.input_ids,
+            &batch.token_type_ids,
+            &batch.attention_mask,
+        )?;
+        let pooled = match self.bert.pool(&hidden)? {
+            Some(p) => p,
+            None => hidden.narrow(1, 0, 1)?.squeeze(1)?,
+        };
+        let scores = pooled
+            .matmul(&self.head_weight)?
+            .affine(1.0, f64::from(self.head_bias))?
+            .squeeze(1)?;
+        Ok(scores.to_vec1()?)
+    }
+}
