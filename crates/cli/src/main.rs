@@ -4,7 +4,7 @@
 mod args;
 mod commands;
 
-use args::{BenchCommand, Cli, Command};
+use args::{BenchCommand, Cli, Command, ModelsCommand};
 use clap::Parser;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
@@ -33,9 +33,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             args.apply(&mut config)?;
             commands::eval::run(&config, !args.no_task1)?;
         }
+        Command::Models(ModelsCommand::Fetch { wheels }) => {
+            commands::models::fetch(&config, wheels.as_deref())?
+        }
+        Command::Embed(args) => commands::models::embed(&config, args)?,
         Command::Run(args) => {
             args.index.apply(&mut config)?;
             args.eval.apply(&mut config)?;
+            commands::models::fetch(&config, None)?;
             commands::index::run(&config)?;
             commands::eval::run(&config, !args.eval.no_task1)?;
         }

@@ -22,6 +22,8 @@ pub struct Config {
     pub data: DataConfig,
     /// Where built indexes and run reports go.
     pub artifacts: ArtifactsConfig,
+    /// Where pretrained and trained models live.
+    pub models: ModelsConfig,
     /// Text analysis of documents and queries.
     pub analyzer: AnalyzerSection,
     /// BM25F scoring.
@@ -88,6 +90,41 @@ impl Default for ArtifactsConfig {
             dir: "data/artifacts".into(),
             runs_dir: "data/runs".into(),
         }
+    }
+}
+
+/// `[models]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelsConfig {
+    /// Directory of installed models (env `ESCI_MODELS_DIR`); `esci models fetch` fills it.
+    pub dir: PathBuf,
+    /// Dense bi-encoder: a directory name inside `dir`, or any path to a BERT model
+    /// directory (`config.json`, `model.safetensors`, `tokenizer.json`).
+    pub dense: PathBuf,
+    /// SPLADE encoder, likewise.
+    pub splade: PathBuf,
+}
+
+impl Default for ModelsConfig {
+    fn default() -> Self {
+        ModelsConfig {
+            dir: esci_models::fetch::DEFAULT_MODELS_DIR.into(),
+            dense: esci_models::fetch::MINILM.name.into(),
+            splade: esci_models::fetch::SPLADE_TINY.name.into(),
+        }
+    }
+}
+
+impl ModelsConfig {
+    /// Directory of the dense model.
+    pub fn dense_dir(&self) -> PathBuf {
+        self.dir.join(&self.dense)
+    }
+
+    /// Directory of the SPLADE model.
+    pub fn splade_dir(&self) -> PathBuf {
+        self.dir.join(&self.splade)
     }
 }
 
@@ -209,6 +246,9 @@ impl Config {
         }
         if let Ok(dir) = std::env::var("ESCI_ARTIFACTS_DIR") {
             config.artifacts.dir = dir.into();
+        }
+        if let Ok(dir) = std::env::var(esci_models::fetch::MODELS_DIR_ENV) {
+            config.models.dir = dir.into();
         }
         Ok(config)
     }

@@ -13,6 +13,12 @@ pub enum EngineError {
     /// The BM25 index could not be built, written or loaded.
     #[error(transparent)]
     Lexical(#[from] esci_lexical::LexicalError),
+    /// A model could not be installed (boxed: the error is large and rare).
+    #[error(transparent)]
+    Fetch(Box<esci_models::fetch::FetchError>),
+    /// A model could not be loaded or run.
+    #[error(transparent)]
+    Model(#[from] esci_models::ModelError),
     /// A retriever failed on a query.
     #[error(transparent)]
     Retrieve(#[from] esci_core::RetrieveError),
@@ -30,6 +36,12 @@ pub enum EngineError {
         /// The underlying error.
         source: std::io::Error,
     },
+}
+
+impl From<esci_models::fetch::FetchError> for EngineError {
+    fn from(e: esci_models::fetch::FetchError) -> Self {
+        EngineError::Fetch(Box::new(e))
+    }
 }
 
 impl EngineError {

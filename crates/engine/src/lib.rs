@@ -23,6 +23,7 @@ mod config;
 mod error;
 mod evaluate;
 mod fingerprint;
+mod models;
 pub mod progress;
 mod searcher;
 
@@ -31,11 +32,12 @@ pub use build::{BuildSummary, build_index};
 pub use catalog::load_catalog;
 pub use config::{
     AnalyzerSection, ArtifactsConfig, Bm25Section, Config, DEFAULT_CONFIG_FILE, DEFAULT_DATA_DIR,
-    DataConfig, EvalConfig,
+    DataConfig, EvalConfig, ModelsConfig,
 };
 pub use error::EngineError;
 pub use evaluate::{EvalOptions, evaluate, save_run, split_queries};
 pub use fingerprint::catalog_fingerprint;
+pub use models::{Embedding, embed, fetch_models};
 pub use searcher::{SearchResult, Searcher};
 
 /// Seconds since the Unix epoch (0 if the clock is before it).
