@@ -180,6 +180,28 @@ pub enum BenchCommand {
     GenCatalog(GenCatalogArgs),
     /// Measure BM25 index build, size, load and query latency on a catalog
     Bm25(BenchBm25Args),
+    /// Measure dense/SPLADE encoding throughput, query latency and cross-encoder cost
+    Encoders(BenchEncodersArgs),
+}
+
+/// Flags of `bench encoders`.
+#[derive(Debug, Args)]
+pub struct BenchEncodersArgs {
+    /// Product texts to encode (the catalog's first N)
+    #[arg(long, default_value_t = 1000)]
+    pub docs: usize,
+    /// Queries timed one at a time
+    #[arg(long, default_value_t = 200)]
+    pub queries: usize,
+    /// (query, title) pairs per cross-encoder call
+    #[arg(long, default_value_t = 100)]
+    pub pairs: usize,
+    /// Token limit of documents
+    #[arg(long, default_value_t = 64)]
+    pub max_length: usize,
+    /// Texts per forward pass
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
 }
 
 /// Flags of `bench gen-catalog`.

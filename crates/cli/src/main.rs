@@ -48,6 +48,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::GenCatalog(args)) => {
             commands::bench::gen_catalog(&config, args)?
         }
+        Command::Bench(BenchCommand::Encoders(args)) => commands::bench::encoders(&config, args)?,
         Command::Bench(BenchCommand::Bm25(args)) => {
             args.index.apply(&mut config)?;
             commands::bench::bm25(&config, args)?;

@@ -6,8 +6,8 @@
 //! texts wastes almost nothing, while a random batch pads every text to the longest.
 //!
 //! Batches run one after another: candle's matmuls already use every core (gemm on the
-//! rayon pool), and running two batches at once on rayon was slower on 2 cores
-//! (92–104 vs 104–114 docs/s in `examples/encode_bench.rs`).
+//! rayon pool), and running two batches at once on rayon was not faster on 2 cores
+//! when tried (`esci bench encoders` measures the current docs/s).
 
 use crate::bert::BertModel;
 use crate::error::{ModelError, Result};

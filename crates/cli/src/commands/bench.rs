@@ -1,8 +1,9 @@
 //! `esci bench ...`
 
-use crate::args::{BenchBm25Args, GenCatalogArgs};
+use crate::args::{BenchBm25Args, BenchEncodersArgs, GenCatalogArgs};
 use esci_engine::bench::{
-    Bm25BenchOptions, GenOptions, generate_catalog, run_bm25_bench, write_catalog,
+    Bm25BenchOptions, EncoderBenchOptions, GenOptions, generate_catalog, run_bm25_bench,
+    run_encoder_bench, write_catalog,
 };
 use esci_engine::{Config, load_catalog};
 use std::time::Instant;
@@ -50,5 +51,18 @@ pub fn bm25(config: &Config, args: &BenchBm25Args) -> anyhow::Result<()> {
     };
     let report = run_bm25_bench(&options)?;
     println!("{}", report.markdown());
+    Ok(())
+}
+
+/// Runs the encoder benchmark and prints its table.
+pub fn encoders(config: &Config, args: &BenchEncodersArgs) -> anyhow::Result<()> {
+    let options = EncoderBenchOptions {
+        docs: args.docs,
+        queries: args.queries,
+        pairs: args.pairs,
+        max_length: args.max_length,
+        batch_size: args.batch_size,
+    };
+    println!("{}", run_encoder_bench(config, &options)?.markdown());
     Ok(())
 }

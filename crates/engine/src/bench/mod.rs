@@ -1,10 +1,12 @@
 //! Benchmarks that print figures (never timed tests): a synthetic-catalog generator
-//! for scale, and the BM25 build/query benchmark.
+//! for scale, the BM25 build/query benchmark, and the encoder benchmark.
 
+mod encoders;
 mod gen_catalog;
 mod lexical;
 mod rng;
 
+pub use encoders::{EncoderBenchOptions, EncoderBenchReport, run_encoder_bench};
 pub use gen_catalog::{GenOptions, generate_catalog};
 pub use lexical::{Bm25BenchOptions, Bm25BenchReport, run_bm25_bench};
 pub use rng::SplitMix64;
