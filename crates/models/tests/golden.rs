@@ -5,28 +5,16 @@
 //! The models are not in git: a missing model fails the test with the command that
 //! fetches it (CI fetches before testing), it is never skipped.
 
+mod common;
+
+use common::model_dir;
 use esci_models::{
     CrossEncoder, CrossOptions, DenseEncoder, DenseOptions, SparseVector, SpladeEncoder,
     SpladeOptions,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
-
-fn model_dir(name: &str) -> PathBuf {
-    let root = std::env::var_os("ESCI_MODELS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/models"))
-        });
-    let dir = root.join(name);
-    assert!(
-        dir.join("model.safetensors").is_file(),
-        "model {name} not found in {}: run `cargo run -- models fetch` (or set ESCI_MODELS_DIR)",
-        dir.display()
-    );
-    dir
-}
+use std::path::Path;
 
 fn fixture(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
