@@ -23,6 +23,7 @@ mod config;
 mod error;
 mod evaluate;
 mod fingerprint;
+mod hybrid;
 mod models;
 pub mod progress;
 mod searcher;
@@ -37,6 +38,7 @@ pub use config::{
 pub use error::EngineError;
 pub use evaluate::{EvalOptions, evaluate, save_run, split_queries};
 pub use fingerprint::catalog_fingerprint;
+pub use hybrid::Hybrid;
 pub use models::{Embedding, embed, fetch_models};
 pub use searcher::{SearchResult, Searcher};
 
