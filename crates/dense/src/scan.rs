@@ -1,0 +1,66 @@
+//! The parallel, cache-blocked scan shared by every search mode.
+//!
+//! Rows are cut into chunks, one rayon task each; a task walks its chunk in blocks
+//! small enough to stay in cache and scores each block against every query of the
+//! batch before moving on, so a batch of Q queries reads the matrix once rather than
+//! Q times. Each task keeps one bounded heap per query; heaps are merged afterwards.
+//! Since [`TopK`] keeps the best k under a total order, the result is independent of
+//! chunking, blocking and thread count.
+
+use crate::topk::TopK;
+use esci_core::DocId;
+use rayon::prelude::*;
+use std::ops::Range;
+
+/// Bytes of matrix per cache block (comfortably inside a 1 MiB L2 with the queries).
+const BLOCK_BYTES: usize = 64 << 10;
+
+/// Rows per cache block for rows of `row_bytes` bytes.
+pub(crate) fn block_rows(row_bytes: usize) -> usize {
+    (BLOCK_BYTES / row_bytes.max(1)).max(1)
+}
+
+/// Best `k` rows of `0..n` for each of `queries` queries.
+///
+/// `score_block(q, rows, out)` must write the score of each row of `rows` against
+/// query `q` into `out` (one slot per row). Scoring a block into a buffer and only
+/// then offering it to the heap keeps the arithmetic loop free of heap state.
+pub(crate) fn scan<F>(
+    n: usize,
+    queries: usize,
+    k: usize,
+    chunk_rows: usize,
+    block_rows: usize,
+    score_block: F,
+) -> Vec<TopK>
+where
+    F: Fn(usize, Range<usize>, &mut [f32]) + Sync,
+{
+    let chunk_rows = chunk_rows.max(1);
+    let block_rows = block_rows.max(1);
+    let empty = || -> Vec<TopK> { (0..queries).map(|_| TopK::new(k, 0)).collect() };
+    (0..n.div_ceil(chunk_rows))
+        .into_par_iter()
+        .map(|chunk| {
+            let start = chunk * chunk_rows;
+            let end = start.saturating_add(chunk_rows).min(n);
+            let mut heaps: Vec<TopK> = (0..queries).map(|_| TopK::new(k, end - start)).collect();
+            let mut scores = vec![0.0f32; block_rows.min(end - start)];
+            let mut block = start;
+            while block < end {
+                let block_end = block.saturating_add(block_rows).min(end);
+                let out = &mut scores[..block_end - block];
+                for (q, heap) in heaps.iter_mut().enumerate() {
+                    score_block(q, block..block_end, out);
+                    for (&score, doc) in out.iter().zip(block as DocId..) {
+                        heap.push(doc, score);
+                    }
+                }
+                block = block_end;
+            }
+            heaps
+        })
+        .reduce(empty, |a, b| {
+            a.into_iter().zip(b).map(|(x, y)| x.merge(y)).collect()
+        })
+}

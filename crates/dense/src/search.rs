@@ -1,0 +1,167 @@
+//! Top-k search and scoring over a [`DenseView`]: the exact f32 scan, and the int8
+//! scan whose candidates are rescored exactly.
+
+use crate::kernel::{dot_f32, dot_i8};
+use crate::quant::quantise_vector;
+use crate::scan::{block_rows, scan};
+use crate::topk::TopK;
+use crate::{DenseError, DenseView};
+use esci_core::{DocId, Hit};
+use serde::{Deserialize, Serialize};
+
+/// Default int8 candidate depth as a multiple of k (see [`SearchMode::int8`]).
+pub const DEFAULT_RESCORE_FACTOR: usize = 4;
+
+/// How a view finds its top k.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "mode")]
+pub enum SearchMode {
+    /// Every document scored in f32: the reference result.
+    #[default]
+    Exact,
+    /// Scan int8 codes (a quarter of the memory traffic), keep the best `rescore`
+    /// candidates (at least k), rescore those in f32 and return the best k. Scores
+    /// returned are exact; only the candidate list is approximate.
+    Int8 {
+        /// Candidates kept from the int8 pass.
+        rescore: usize,
+    },
+}
+
+impl SearchMode {
+    /// Int8 with [`DEFAULT_RESCORE_FACTOR`] × k candidates.
+    pub fn int8(k: usize) -> SearchMode {
+        SearchMode::Int8 {
+            rescore: DEFAULT_RESCORE_FACTOR.saturating_mul(k),
+        }
+    }
+}
+
+impl DenseView {
+    /// The exact top `k` for one query (full-D or d-long), best first by
+    /// [`Hit::rank_order`]; all N documents when k > N.
+    pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<Hit>, DenseError> {
+        self.search_with(query, k, SearchMode::Exact)
+    }
+
+    /// The top `k` for one query under `mode`.
+    pub fn search_with(
+        &self,
+        query: &[f32],
+        k: usize,
+        mode: SearchMode,
+    ) -> Result<Vec<Hit>, DenseError> {
+        let mut results = self.search_batch_with(std::slice::from_ref(&query), k, mode)?;
+        Ok(results.pop().unwrap_or_default())
+    }
+
+    /// The exact top `k` for each query; equal to calling [`DenseView::search`] on
+    /// each, but reads the matrix once for the whole batch.
+    pub fn search_batch<Q: AsRef<[f32]>>(
+        &self,
+        queries: &[Q],
+        k: usize,
+    ) -> Result<Vec<Vec<Hit>>, DenseError> {
+        self.search_batch_with(queries, k, SearchMode::Exact)
+    }
+
+    /// The top `k` for each query under `mode`. Any unusable query fails the batch.
+    /// Each parallel task holds a heap per query, so very large batches are best
+    /// split into a few hundred queries at a time.
+    pub fn search_batch_with<Q: AsRef<[f32]>>(
+        &self,
+        queries: &[Q],
+        k: usize,
+        mode: SearchMode,
+    ) -> Result<Vec<Vec<Hit>>, DenseError> {
+        let prepared = queries
+            .iter()
+            .map(|q| self.prepare_query(q.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(match mode {
+            SearchMode::Exact => self.exact(&prepared, k),
+            SearchMode::Int8 { rescore } => self.int8_then_rescore(&prepared, k, rescore),
+        })
+    }
+
+    /// Exact scores of `docs` (in the given order) for `query`, bit-identical to the
+    /// scores [`DenseView::search`] returns.
+    pub fn score_docs(&self, query: &[f32], docs: &[DocId]) -> Result<Vec<f32>, DenseError> {
+        let query = self.prepare_query(query)?;
+        docs.iter()
+            .map(|&doc| {
+                self.vector(doc)
+                    .map(|row| dot_f32(&query, row))
+                    .ok_or(DenseError::DocOutOfRange {
+                        doc,
+                        len: self.len(),
+                    })
+            })
+            .collect()
+    }
+
+    fn exact(&self, queries: &[Vec<f32>], k: usize) -> Vec<Vec<Hit>> {
+        let d = self.dim();
+        let matrix = self.as_matrix();
+        let heaps = scan(
+            self.len(),
+            queries.len(),
+            k,
+            self.chunk_rows(),
+            block_rows(4 * d),
+            |q, rows, out| {
+                let query = &queries[q][..];
+                let block = &matrix[rows.start * d..rows.end * d];
+                for (row, score) in block.chunks_exact(d).zip(out) {
+                    *score = dot_f32(query, row);
+                }
+            },
+        );
+        heaps.into_iter().map(TopK::into_sorted).collect()
+    }
+
+    fn int8_then_rescore(&self, queries: &[Vec<f32>], k: usize, rescore: usize) -> Vec<Vec<Hit>> {
+        let d = self.dim();
+        let int8 = self.int8();
+        let coded: Vec<Vec<i8>> = queries
+            .iter()
+            .map(|q| {
+                let mut codes = vec![0i8; d];
+                // The query's own scale multiplies every score alike: it cannot
+                // change the order, so it is dropped.
+                quantise_vector(q, &mut codes);
+                codes
+            })
+            .collect();
+        let depth = rescore.max(k);
+        let candidates = scan(
+            self.len(),
+            queries.len(),
+            depth,
+            self.chunk_rows(),
+            block_rows(d),
+            |q, rows, out| {
+                let query = &coded[q][..];
+                let block = &int8.codes[rows.start * d..rows.end * d];
+                let scales = &int8.scales[rows];
+                for ((row, &scale), score) in block.chunks_exact(d).zip(scales).zip(out) {
+                    *score = scale * dot_i8(query, row) as f32;
+                }
+            },
+        );
+        let matrix = self.as_matrix();
+        candidates
+            .into_iter()
+            .zip(queries)
+            .map(|(found, query)| {
+                let found = found.into_sorted();
+                let mut best = TopK::new(k, found.len());
+                for hit in found {
+                    let start = hit.doc as usize * d;
+                    best.push(hit.doc, dot_f32(query, &matrix[start..start + d]));
+                }
+                best.into_sorted()
+            })
+            .collect()
+    }
+}
