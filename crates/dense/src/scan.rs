@@ -3,7 +3,7 @@
 //! Rows are cut into chunks, one rayon task each; a task walks its chunk in blocks
 //! small enough to stay in cache and scores each block against every query of the
 //! batch before moving on, so a batch of Q queries reads the matrix once rather than
-//! Q times. Each task keeps one bounded heap per query; heaps are merged afterwards.
+//! Q times. Each task keeps one [`TopK`] per query; they are merged afterwards.
 //! Since [`TopK`] keeps the best k under a total order, the result is independent of
 //! chunking, blocking and thread count.
 
@@ -22,9 +22,8 @@ pub(crate) fn block_rows(row_bytes: usize) -> usize {
 
 /// Best `k` rows of `0..n` for each of `queries` queries.
 ///
-/// `score_block(q, rows, out)` must write the score of each row of `rows` against
-/// query `q` into `out` (one slot per row). Scoring a block into a buffer and only
-/// then offering it to the heap keeps the arithmetic loop free of heap state.
+/// `score_block(q, rows, top)` must offer every row of `rows`, scored against query
+/// `q`, to `top` (see [`offer`]).
 pub(crate) fn scan<F>(
     n: usize,
     queries: usize,
@@ -34,7 +33,7 @@ pub(crate) fn scan<F>(
     score_block: F,
 ) -> Vec<TopK>
 where
-    F: Fn(usize, Range<usize>, &mut [f32]) + Sync,
+    F: Fn(usize, Range<usize>, &mut TopK) + Sync,
 {
     let chunk_rows = chunk_rows.max(1);
     let block_rows = block_rows.max(1);
@@ -44,23 +43,32 @@ where
         .map(|chunk| {
             let start = chunk * chunk_rows;
             let end = start.saturating_add(chunk_rows).min(n);
-            let mut heaps: Vec<TopK> = (0..queries).map(|_| TopK::new(k, end - start)).collect();
-            let mut scores = vec![0.0f32; block_rows.min(end - start)];
+            let mut tops: Vec<TopK> = (0..queries).map(|_| TopK::new(k, end - start)).collect();
             let mut block = start;
             while block < end {
                 let block_end = block.saturating_add(block_rows).min(end);
-                let out = &mut scores[..block_end - block];
-                for (q, heap) in heaps.iter_mut().enumerate() {
-                    score_block(q, block..block_end, out);
-                    for (&score, doc) in out.iter().zip(block as DocId..) {
-                        heap.push(doc, score);
-                    }
+                for (q, top) in tops.iter_mut().enumerate() {
+                    score_block(q, block..block_end, top);
                 }
                 block = block_end;
             }
-            heaps
+            tops
         })
         .reduce(empty, |a, b| {
             a.into_iter().zip(b).map(|(x, y)| x.merge(y)).collect()
         })
+}
+
+/// Offers `(doc, score)` pairs to `top`, comparing against a local copy of its
+/// threshold so the scoring loop keeps it in a register: most rows never touch the
+/// collector.
+#[inline(always)]
+pub(crate) fn offer(top: &mut TopK, scored: impl Iterator<Item = (DocId, f32)>) {
+    let mut threshold = top.threshold();
+    for (doc, score) in scored {
+        if score >= threshold {
+            top.push(doc, score);
+            threshold = top.threshold();
+        }
+    }
 }

@@ -3,10 +3,11 @@
 
 use crate::kernel::{dot_f32, dot_i8};
 use crate::quant::quantise_vector;
-use crate::scan::{block_rows, scan};
+use crate::scan::{block_rows, offer, scan};
 use crate::topk::TopK;
 use crate::{DenseError, DenseView};
 use esci_core::{DocId, Hit};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Default int8 candidate depth as a multiple of k (see [`SearchMode::int8`]).
@@ -66,7 +67,7 @@ impl DenseView {
     }
 
     /// The top `k` for each query under `mode`. Any unusable query fails the batch.
-    /// Each parallel task holds a heap per query, so very large batches are best
+    /// Each parallel task holds up to 2k hits per query, so very large batches are best
     /// split into a few hundred queries at a time.
     pub fn search_batch_with<Q: AsRef<[f32]>>(
         &self,
@@ -103,21 +104,24 @@ impl DenseView {
     fn exact(&self, queries: &[Vec<f32>], k: usize) -> Vec<Vec<Hit>> {
         let d = self.dim();
         let matrix = self.as_matrix();
-        let heaps = scan(
+        let tops = scan(
             self.len(),
             queries.len(),
             k,
             self.chunk_rows(),
             block_rows(4 * d),
-            |q, rows, out| {
+            |q, rows, top| {
                 let query = &queries[q][..];
                 let block = &matrix[rows.start * d..rows.end * d];
-                for (row, score) in block.chunks_exact(d).zip(out) {
-                    *score = dot_f32(query, row);
-                }
+                let docs = rows.start as DocId..;
+                offer(
+                    top,
+                    docs.zip(block.chunks_exact(d))
+                        .map(|(doc, row)| (doc, dot_f32(query, row))),
+                );
             },
         );
-        heaps.into_iter().map(TopK::into_sorted).collect()
+        tops.into_iter().map(TopK::into_sorted).collect()
     }
 
     fn int8_then_rescore(&self, queries: &[Vec<f32>], k: usize, rescore: usize) -> Vec<Vec<Hit>> {
@@ -140,18 +144,21 @@ impl DenseView {
             depth,
             self.chunk_rows(),
             block_rows(d),
-            |q, rows, out| {
+            |q, rows, top| {
                 let query = &coded[q][..];
                 let block = &int8.codes[rows.start * d..rows.end * d];
-                let scales = &int8.scales[rows];
-                for ((row, &scale), score) in block.chunks_exact(d).zip(scales).zip(out) {
-                    *score = scale * dot_i8(query, row) as f32;
-                }
+                let scales = &int8.scales[rows.clone()];
+                let docs = rows.start as DocId..;
+                let scored = docs.zip(block.chunks_exact(d).zip(scales));
+                offer(
+                    top,
+                    scored.map(|(doc, (row, &scale))| (doc, scale * dot_i8(query, row) as f32)),
+                );
             },
         );
         let matrix = self.as_matrix();
         candidates
-            .into_iter()
+            .into_par_iter()
             .zip(queries)
             .map(|(found, query)| {
                 let found = found.into_sorted();

@@ -84,7 +84,7 @@ impl DenseView {
 
     /// Sets how many rows one parallel task scans (default: about four tasks per
     /// thread, never under ~256k multiply-adds). Results never depend on it; tests
-    /// use tiny chunks to exercise the merge of per-chunk heaps.
+    /// use tiny chunks to exercise the merge of per-chunk results.
     pub fn with_chunk_rows(mut self, rows: usize) -> DenseView {
         self.chunk_rows = Some(rows.max(1));
         self
