@@ -116,6 +116,12 @@ pub struct IndexArgs {
     /// Keep stopwords
     #[arg(long)]
     pub keep_stopwords: bool,
+    /// Skip the dense index (no product encoding)
+    #[arg(long)]
+    pub no_dense: bool,
+    /// Skip the SPLADE index
+    #[arg(long)]
+    pub no_splade: bool,
 }
 
 /// Flags of `search`.
@@ -130,6 +136,12 @@ pub struct SearchArgs {
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
+    /// Retrievers, fused when several: bm25, dense, splade joined by + [default: all built]
+    #[arg(long)]
+    pub strategy: Option<String>,
+    /// Matryoshka prefix of the dense retriever [default: 384]
+    #[arg(long)]
+    pub dim: Option<usize>,
 }
 
 /// Which nDCG gain to use.
@@ -162,6 +174,12 @@ pub struct EvalArgs {
     /// Minimum seconds of each timing pass [default: 1]
     #[arg(long)]
     pub min_timing_seconds: Option<f64>,
+    /// Strategy to evaluate, repeatable (bm25, dense, splade joined by +) [default: each built retriever, then all fused]
+    #[arg(long = "strategy")]
+    pub strategies: Vec<String>,
+    /// Matryoshka prefix of the dense retriever [default: 384]
+    #[arg(long)]
+    pub dim: Option<usize>,
 }
 
 /// Flags of `run`.
@@ -182,6 +200,33 @@ pub enum BenchCommand {
     Bm25(BenchBm25Args),
     /// Measure dense/SPLADE encoding throughput, query latency and cross-encoder cost
     Encoders(BenchEncodersArgs),
+    /// Measure the dense index scan (exact f32 and int8 + rescore) on synthetic unit vectors
+    Dense {
+        /// Vectors
+        #[arg(long, default_value_t = 480_000)]
+        n: usize,
+        /// Dimension (a Matryoshka prefix)
+        #[arg(long, default_value_t = 64)]
+        dim: usize,
+        /// Queries
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        /// Results per query
+        #[arg(short = 'k', long, default_value_t = 200)]
+        k: usize,
+        /// Random seed
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Measure the SPLADE index (build, pruned vs exhaustive top-200) on synthetic SPLADE-like data
+    Sparse {
+        /// Documents
+        #[arg(long, default_value_t = 480_000)]
+        n: usize,
+        /// Random seed
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
 }
 
 /// Flags of `bench encoders`.
@@ -298,6 +343,12 @@ impl IndexArgs {
         if self.keep_stopwords {
             config.analyzer.stopwords = false;
         }
+        if self.no_dense {
+            config.neural.dense = false;
+        }
+        if self.no_splade {
+            config.neural.splade = false;
+        }
         config.validate().map_err(anyhow::Error::msg)
     }
 }
@@ -322,6 +373,9 @@ impl EvalArgs {
         }
         if let Some(s) = self.min_timing_seconds {
             config.eval.min_timing_seconds = s;
+        }
+        if let Some(dim) = self.dim {
+            config.neural.dim = dim;
         }
         config.validate().map_err(anyhow::Error::msg)
     }

@@ -28,10 +28,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             args.apply(&mut config)?;
             commands::index::run(&config)?;
         }
-        Command::Search(args) => commands::search::run(&config, args)?,
+        Command::Search(args) => {
+            if let Some(dim) = args.dim {
+                config.neural.dim = dim;
+            }
+            config.validate().map_err(anyhow::Error::msg)?;
+            commands::search::run(&config, args)?
+        }
         Command::Eval(args) => {
             args.apply(&mut config)?;
-            commands::eval::run(&config, !args.no_task1)?;
+            commands::eval::run(&config, &args.strategies, !args.no_task1)?;
         }
         Command::Models(ModelsCommand::Fetch { wheels }) => {
             commands::models::fetch(&config, wheels.as_deref())?
@@ -42,13 +48,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             args.eval.apply(&mut config)?;
             commands::models::fetch(&config, None)?;
             commands::index::run(&config)?;
-            commands::eval::run(&config, !args.eval.no_task1)?;
+            commands::eval::run(&config, &args.eval.strategies, !args.eval.no_task1)?;
         }
         Command::Config => print!("{}", toml::to_string(&config)?),
         Command::Bench(BenchCommand::GenCatalog(args)) => {
             commands::bench::gen_catalog(&config, args)?
         }
         Command::Bench(BenchCommand::Encoders(args)) => commands::bench::encoders(&config, args)?,
+        Command::Bench(BenchCommand::Dense {
+            n,
+            dim,
+            queries,
+            k,
+            seed,
+        }) => {
+            let report = esci_engine::bench::bench_scan(*n, *dim, *queries, *k, *seed)?;
+            println!("{}", report.markdown());
+        }
+        Command::Bench(BenchCommand::Sparse { n, seed }) => {
+            let options = esci_engine::bench::SparseBenchOptions::default();
+            let report = esci_engine::bench::bench_sparse(*n, *seed, &options)?;
+            println!("{}", report.markdown());
+        }
         Command::Bench(BenchCommand::Bm25(args)) => {
             args.index.apply(&mut config)?;
             commands::bench::bm25(&config, args)?;

@@ -3,6 +3,15 @@
 use std::path::Path;
 use std::process::Command;
 
+/// The workspace's installed models (or `$ESCI_MODELS_DIR`): `esci index` encodes
+/// products with them.
+fn models_dir() -> std::path::PathBuf {
+    match std::env::var_os("ESCI_MODELS_DIR") {
+        Some(d) if !d.is_empty() => d.into(),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/models"),
+    }
+}
+
 fn esci(args: &[&str], cwd: &Path) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_esci"))
         .args(args)
@@ -10,6 +19,7 @@ fn esci(args: &[&str], cwd: &Path) -> (bool, String, String) {
         .env_remove("ESCI_DATA_DIR")
         .env_remove("ESCI_ARTIFACTS_DIR")
         .env_remove("ESCI_CONFIG")
+        .env("ESCI_MODELS_DIR", models_dir())
         .output()
         .expect("esci runs");
     (
@@ -41,11 +51,34 @@ fn index_search_and_errors_on_a_small_catalog() {
     assert!(ok, "{err}");
     assert!(err.contains("indexed 2 products"), "{err}");
 
-    let (ok, out, err) = esci(&[&["search", "cordless", "drill"][..], &data].concat(), dir);
+    let (ok, out, err) = esci(
+        &[
+            &["search", "--strategy", "bm25", "cordless", "drill"][..],
+            &data,
+        ]
+        .concat(),
+        dir,
+    );
     assert!(ok, "{err}");
     assert!(out.contains("A1") && !out.contains("A2"), "{out}");
 
-    let (ok, out, _) = esci(&[&["search", "--json", "zebra"][..], &data].concat(), dir);
+    // The default strategy fuses all three retrievers and shows each one's rank/score.
+    let (ok, out, err) = esci(&[&["search", "cordless", "drill"][..], &data].concat(), dir);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("dense rank/score") && out.contains("splade rank/score"),
+        "{out}"
+    );
+    assert!(out.lines().nth(1).unwrap_or("").contains("A1"), "{out}");
+
+    let (ok, out, _) = esci(
+        &[
+            &["search", "--json", "--strategy", "bm25", "zebra"][..],
+            &data,
+        ]
+        .concat(),
+        dir,
+    );
     assert!(ok);
     assert_eq!(out.trim(), "[]");
 

@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 pub const MANIFEST_FILE: &str = "manifest.json";
 /// BM25 index file name inside the artifact directory.
 pub const BM25_FILE: &str = "bm25.idx";
+/// Dense index file name inside the artifact directory.
+pub const DENSE_FILE: &str = "dense.idx";
+/// SPLADE index file name inside the artifact directory.
+pub const SPLADE_FILE: &str = "splade.idx";
 /// Version of the manifest layout.
 pub const MANIFEST_VERSION: u32 = 1;
 
@@ -28,6 +32,58 @@ pub struct Manifest {
     pub corpus: CorpusInfo,
     /// The BM25 index.
     pub bm25: Bm25Artifact,
+    /// The dense index, when built.
+    #[serde(default)]
+    pub dense: Option<NeuralArtifact>,
+    /// The SPLADE index, when built.
+    #[serde(default)]
+    pub splade: Option<NeuralArtifact>,
+}
+
+/// A neural index file and what made it. Two builds with equal [`NeuralArtifact::inputs`]
+/// over the same catalog produce the same index, so a rebuild reuses it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NeuralArtifact {
+    /// File name inside the artifact directory.
+    pub file: String,
+    /// The model directory used.
+    pub model_dir: PathBuf,
+    /// Content fingerprint of the model (`esci_models::fetch::model_fingerprint`); a
+    /// query encoder with another fingerprint is refused.
+    pub model_fingerprint: String,
+    /// Product fields encoded, in order.
+    pub text_fields: Vec<String>,
+    /// Token limit of product texts.
+    pub max_length: usize,
+    /// Documents encoded.
+    pub docs: usize,
+    /// Wall seconds to encode and index.
+    pub build_seconds: f64,
+}
+
+impl NeuralArtifact {
+    /// What determines the index's content (with the catalog fingerprint).
+    pub fn inputs(&self) -> (&str, &[String], usize) {
+        (&self.model_fingerprint, &self.text_fields, self.max_length)
+    }
+
+    /// Refuses a query model other than the one that built the index, naming both.
+    pub fn check_query_model(
+        &self,
+        what: &str,
+        model_dir: &Path,
+        fingerprint: &str,
+    ) -> Result<(), EngineError> {
+        if fingerprint != self.model_fingerprint {
+            return Err(EngineError::Artifacts(format!(
+                "the {what} index was built with the model in {} (fingerprint {}), but queries would be encoded by {} (fingerprint {fingerprint}): rebuild with `esci index` or point [models] back at the original model",
+                self.model_dir.display(),
+                self.model_fingerprint,
+                model_dir.display()
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Identity of the catalog an index was built from.

@@ -1,11 +1,17 @@
 //! `esci index`: catalog → BM25 index → artifact directory.
 
-use crate::artifacts::{BM25_FILE, Bm25Artifact, CorpusInfo, MANIFEST_VERSION, Manifest};
+use crate::artifacts::{
+    BM25_FILE, Bm25Artifact, CorpusInfo, DENSE_FILE, MANIFEST_VERSION, Manifest, NeuralArtifact,
+    SPLADE_FILE,
+};
+use crate::neural::{build_dense, build_splade, dense_options, product_texts, splade_options};
 use crate::{Config, EngineError, catalog_fingerprint, load_catalog, progress};
-use esci_ingest::IngestReport;
+use esci_ingest::{IngestReport, TextBuilder};
 use esci_lexical::{Bm25Index, IndexBuilder, IndexStats};
+use esci_models::fetch::model_fingerprint;
+use esci_models::{DenseEncoder, SpladeEncoder};
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// What a build did, for the CLI to print.
@@ -23,6 +29,10 @@ pub struct BuildSummary {
     pub write_seconds: f64,
     /// Index size.
     pub stats: IndexStats,
+    /// The dense index: built, reused from the previous build, or absent.
+    pub dense: Option<(NeuralArtifact, bool)>,
+    /// The SPLADE index, likewise (`true` = reused).
+    pub splade: Option<(NeuralArtifact, bool)>,
     /// Ingest counts and warnings.
     pub ingest: IngestReport,
 }
@@ -49,8 +59,26 @@ pub fn build_index(config: &Config) -> Result<BuildSummary, EngineError> {
     let build_seconds = started.elapsed().as_secs_f64();
     let stats = index.stats();
 
-    let started = Instant::now();
     std::fs::create_dir_all(&dir).map_err(EngineError::io(&dir))?;
+    let previous = Manifest::load(&dir)
+        .ok()
+        .filter(|m| m.corpus.fingerprint == fingerprint && m.corpus.products == catalog.len());
+    let neural = NeuralBuild {
+        config,
+        dir: &dir,
+        products: &catalog.products,
+        texts: std::cell::OnceCell::new(),
+    };
+    let dense = match config.neural.dense {
+        true => Some(neural.dense(previous.as_ref().and_then(|m| m.dense.as_ref()))?),
+        false => None,
+    };
+    let splade = match config.neural.splade {
+        true => Some(neural.splade(previous.as_ref().and_then(|m| m.splade.as_ref()))?),
+        false => None,
+    };
+
+    let started = Instant::now();
     index.save(&dir.join(BM25_FILE))?;
     let manifest = Manifest {
         manifest_version: MANIFEST_VERSION,
@@ -63,6 +91,8 @@ pub fn build_index(config: &Config) -> Result<BuildSummary, EngineError> {
             fingerprint,
         },
         bm25: Bm25Artifact::new(params, stats, build_seconds),
+        dense: dense.as_ref().map(|(a, _)| a.clone()),
+        splade: splade.as_ref().map(|(a, _)| a.clone()),
     };
     manifest.save(&dir)?;
     Ok(BuildSummary {
@@ -72,8 +102,88 @@ pub fn build_index(config: &Config) -> Result<BuildSummary, EngineError> {
         build_seconds,
         write_seconds: started.elapsed().as_secs_f64(),
         stats,
+        dense,
+        splade,
         ingest: catalog.report,
     })
+}
+
+/// Encodes the catalog for the neural indexes, reusing an index whose inputs (catalog,
+/// model fingerprint, text fields, token limit) have not changed.
+struct NeuralBuild<'a> {
+    config: &'a Config,
+    dir: &'a Path,
+    products: &'a [esci_core::Product],
+    /// Product texts, built once for both encoders.
+    texts: std::cell::OnceCell<Vec<String>>,
+}
+
+impl NeuralBuild<'_> {
+    fn texts(&self) -> Result<&[String], EngineError> {
+        let fields = self.config.neural.fields().map_err(EngineError::Config)?;
+        Ok(self
+            .texts
+            .get_or_init(|| product_texts(self.products, &TextBuilder::new(fields))))
+    }
+
+    /// The artifact a build with the current settings would record, before encoding.
+    fn planned(&self, file: &str, model_dir: &Path) -> Result<NeuralArtifact, EngineError> {
+        Ok(NeuralArtifact {
+            file: file.into(),
+            model_dir: model_dir.to_owned(),
+            model_fingerprint: model_fingerprint(model_dir)?,
+            text_fields: self.config.neural.text_fields.clone(),
+            max_length: self.config.neural.max_length,
+            docs: self.products.len(),
+            build_seconds: 0.0,
+        })
+    }
+
+    fn reusable(
+        &self,
+        planned: &NeuralArtifact,
+        previous: Option<&NeuralArtifact>,
+    ) -> Option<(NeuralArtifact, bool)> {
+        previous
+            .filter(|p| p.inputs() == planned.inputs() && self.dir.join(&p.file).is_file())
+            .map(|p| (p.clone(), true))
+    }
+
+    fn dense(
+        &self,
+        previous: Option<&NeuralArtifact>,
+    ) -> Result<(NeuralArtifact, bool), EngineError> {
+        let model_dir = self.config.models.dense_dir();
+        let mut planned = self.planned(DENSE_FILE, &model_dir)?;
+        if let Some(reused) = self.reusable(&planned, previous) {
+            tracing::info!("dense index unchanged (same catalog, model and text): reusing it");
+            return Ok(reused);
+        }
+        let started = Instant::now();
+        let encoder = DenseEncoder::load(&model_dir, dense_options(planned.max_length))?;
+        let index = build_dense(&encoder, self.texts()?, &planned.model_fingerprint)?;
+        index.save(&self.dir.join(DENSE_FILE))?;
+        planned.build_seconds = started.elapsed().as_secs_f64();
+        Ok((planned, false))
+    }
+
+    fn splade(
+        &self,
+        previous: Option<&NeuralArtifact>,
+    ) -> Result<(NeuralArtifact, bool), EngineError> {
+        let model_dir = self.config.models.splade_dir();
+        let mut planned = self.planned(SPLADE_FILE, &model_dir)?;
+        if let Some(reused) = self.reusable(&planned, previous) {
+            tracing::info!("SPLADE index unchanged (same catalog, model and text): reusing it");
+            return Ok(reused);
+        }
+        let started = Instant::now();
+        let encoder = SpladeEncoder::load(&model_dir, splade_options(planned.max_length))?;
+        let index = build_splade(&encoder, self.texts()?)?;
+        index.save(&self.dir.join(SPLADE_FILE), &planned.model_fingerprint)?;
+        planned.build_seconds = started.elapsed().as_secs_f64();
+        Ok((planned, false))
+    }
 }
 
 /// Loads the BM25 index of an artifact directory, checking it against its manifest.

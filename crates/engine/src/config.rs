@@ -1,6 +1,7 @@
 //! The typed configuration: defaults, a TOML file, environment variables, then flags,
 //! validated once into the values every stage reads.
 
+use crate::retrieval_config::{FusionSection, NeuralSection};
 use esci_core::{Field, Split};
 use esci_eval::GainScheme;
 use esci_lexical::Bm25Params;
@@ -28,6 +29,10 @@ pub struct Config {
     pub analyzer: AnalyzerSection,
     /// BM25F scoring.
     pub bm25: Bm25Section,
+    /// Dense and SPLADE indexes.
+    pub neural: NeuralSection,
+    /// Fusion of retrievers.
+    pub fusion: FusionSection,
     /// Evaluation runs.
     pub eval: EvalConfig,
 }
@@ -256,6 +261,8 @@ impl Config {
     /// Checks every value, naming the first bad one.
     pub fn validate(&self) -> Result<(), String> {
         self.bm25.params()?;
+        self.neural.validate()?;
+        self.fusion.validate()?;
         if self.eval.depth == 0 || self.eval.depth > 100_000 {
             return Err(format!(
                 "eval.depth must be in 1..=100000, got {}",

@@ -19,6 +19,12 @@ pub enum EngineError {
     /// A model could not be loaded or run.
     #[error(transparent)]
     Model(#[from] esci_models::ModelError),
+    /// The dense index could not be built, written or loaded.
+    #[error(transparent)]
+    Dense(#[from] esci_dense::DenseError),
+    /// The SPLADE index could not be built, written or loaded.
+    #[error(transparent)]
+    Sparse(#[from] esci_sparse::SparseError),
     /// A retriever failed on a query.
     #[error(transparent)]
     Retrieve(#[from] esci_core::RetrieveError),

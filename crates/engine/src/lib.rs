@@ -4,11 +4,12 @@
 //! over this crate.
 //!
 //! ```no_run
-//! use esci_engine::{Config, Searcher, build_index};
+//! use esci_engine::{Config, Searcher, Strategy, build_index};
 //! let config = Config::default(); // ../shared/data/esci, artifacts in data/artifacts
-//! build_index(&config)?;
+//! build_index(&config)?; // BM25, plus dense and SPLADE (encodes every product)
 //! let searcher = Searcher::open(&config, false)?;
-//! for r in searcher.search("cordless drill 20v", 10)? {
+//! let strategy = Strategy::parse("dense+bm25+splade").unwrap();
+//! for r in searcher.search("cordless drill 20v", 10, &strategy)? {
 //!     println!("{} {:.3} {}", r.rank, r.score, r.title);
 //! }
 //! # Ok::<(), esci_engine::EngineError>(())
@@ -25,10 +26,16 @@ mod evaluate;
 mod fingerprint;
 mod hybrid;
 mod models;
+mod neural;
 pub mod progress;
+mod retrieval_config;
 mod searcher;
+mod strategy;
 
-pub use artifacts::{BM25_FILE, Bm25Artifact, CorpusInfo, MANIFEST_FILE, Manifest};
+pub use artifacts::{
+    BM25_FILE, Bm25Artifact, CorpusInfo, DENSE_FILE, MANIFEST_FILE, Manifest, NeuralArtifact,
+    SPLADE_FILE,
+};
 pub use build::{BuildSummary, build_index};
 pub use catalog::load_catalog;
 pub use config::{
@@ -40,7 +47,10 @@ pub use evaluate::{EvalOptions, evaluate, save_run, split_queries};
 pub use fingerprint::catalog_fingerprint;
 pub use hybrid::Hybrid;
 pub use models::{Embedding, embed, fetch_models};
-pub use searcher::{SearchResult, Searcher};
+pub use neural::{DenseRetriever, SpladeRetriever};
+pub use retrieval_config::{FusionSection, NeuralSection};
+pub use searcher::{RetrieverSignal, SearchResult, Searcher};
+pub use strategy::{RetrieverKind, Strategy};
 
 /// Seconds since the Unix epoch (0 if the clock is before it).
 pub fn unix_now() -> u64 {

@@ -3,7 +3,7 @@
 
 use esci_core::Split;
 use esci_engine::{
-    Config, EngineError, EvalOptions, Searcher, build_index, evaluate, split_queries,
+    Config, EngineError, EvalOptions, Searcher, Strategy, build_index, evaluate, split_queries,
 };
 use esci_eval::MetricsConfig;
 use std::path::{Path, PathBuf};
@@ -17,6 +17,9 @@ fn config_in(dir: &Path) -> Config {
     config.data.dir = shared_data();
     config.artifacts.dir = dir.join("artifacts");
     config.artifacts.runs_dir = dir.join("runs");
+    // Encoding 12,777 products takes minutes: the neural path has its own small test.
+    config.neural.dense = false;
+    config.neural.splade = false;
     config
 }
 
@@ -29,7 +32,9 @@ fn real_subset_end_to_end() {
     assert!(summary.stats.terms > 10_000, "{:?}", summary.stats);
 
     let searcher = Searcher::open(&config, true).unwrap();
-    let results = searcher.search("cordless drill 20v", 10).unwrap();
+    let bm25 = Strategy::parse("bm25").unwrap();
+    assert_eq!(searcher.default_strategy(), bm25);
+    let results = searcher.search("cordless drill 20v", 10, &bm25).unwrap();
     assert_eq!(results.len(), 10);
     assert!(results.windows(2).all(|w| w[0].score >= w[1].score));
     let top = results[0].title.to_lowercase();

@@ -1,40 +1,48 @@
 //! `esci search`
 
 use crate::args::SearchArgs;
-use esci_engine::{Config, Searcher};
+use esci_engine::{Config, Searcher, Strategy};
 
-/// Runs one query and prints the results as a table (or JSON).
+/// Runs one query and prints the results with their signal breakdown (or JSON).
 pub fn run(config: &Config, args: &SearchArgs) -> anyhow::Result<()> {
     let query = args.query.join(" ");
     let searcher = Searcher::open(config, false)?;
+    let strategy = match &args.strategy {
+        Some(s) => Strategy::parse(s).map_err(anyhow::Error::msg)?,
+        None => searcher.default_strategy(),
+    };
     let started = std::time::Instant::now();
-    let results = searcher.search(&query, args.k)?;
+    let results = searcher.search(&query, args.k, &strategy)?;
     let elapsed = started.elapsed();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&results)?);
         return Ok(());
     }
     if results.is_empty() {
-        println!("no results for {query:?}: no product shares a term with it");
+        println!("no results for {query:?}");
         return Ok(());
     }
-    println!(
-        "{:>4}  {:>8}  {:<12}  {:<18}  title",
-        "rank", "bm25", "product", "brand"
-    );
+    let fused = strategy.parts.len() > 1;
+    let mut header = format!("{:>4}  {:>8}", "rank", if fused { "rrf" } else { "score" });
+    for part in &strategy.parts {
+        header.push_str(&format!("  {:>15}", format!("{} rank/score", part.name())));
+    }
+    println!("{header}  {:<12}  title", "product");
     for r in &results {
-        println!(
-            "{:>4}  {:>8.3}  {:<12}  {:<18}  {}",
-            r.rank,
-            r.score,
-            r.product_id,
-            clip(&r.brand, 18),
-            clip(&r.title, 90)
-        );
+        let mut line = format!("{:>4}  {:>8.4}", r.rank, r.score);
+        for s in &r.signals {
+            let cell = match (s.rank, s.score) {
+                (Some(rank), Some(score)) => format!("{rank}/{score:.3}"),
+                _ => "-".to_owned(),
+            };
+            line.push_str(&format!("  {cell:>15}"));
+        }
+        println!("{line}  {:<12}  {}", r.product_id, clip(&r.title, 80));
     }
     eprintln!(
-        "{} results in {:.2} ms",
+        "{} results for {} in {:.1} ms",
         results.len(),
+        strategy.name(),
         elapsed.as_secs_f64() * 1e3
     );
     Ok(())

@@ -7,6 +7,8 @@ mod lexical;
 mod rng;
 
 pub use encoders::{EncoderBenchOptions, EncoderBenchReport, run_encoder_bench};
+pub use esci_dense::{ScanBenchReport, bench_scan};
+pub use esci_sparse::{SparseBenchOptions, SparseBenchReport, bench_sparse};
 pub use gen_catalog::{GenOptions, generate_catalog};
 pub use lexical::{Bm25BenchOptions, Bm25BenchReport, run_bm25_bench};
 pub use rng::SplitMix64;

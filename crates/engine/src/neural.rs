@@ -1,0 +1,177 @@
+//! The neural retrievers: encoding the catalog into dense and SPLADE indexes at build
+//! time, and pairing each index with its query encoder at search time.
+
+use crate::{EngineError, progress};
+use esci_core::{DocId, Hit, Product, RetrieveError, Retriever};
+use esci_dense::{DenseIndex, DenseView};
+use esci_ingest::TextBuilder;
+use esci_models::{DenseEncoder, DenseOptions, SpladeEncoder, SpladeOptions};
+use esci_sparse::{DocPruning, SparseIndex, SparseIndexBuilder};
+
+/// Products encoded per call: large enough to batch well, small enough for a smooth
+/// progress bar.
+const ENCODE_CHUNK: usize = 256;
+
+/// The text each product is encoded from.
+pub(crate) fn product_texts(products: &[Product], builder: &TextBuilder) -> Vec<String> {
+    products.iter().map(|p| builder.build(p)).collect()
+}
+
+/// Encodes every text with the dense model into a [`DenseIndex`] tagged with the
+/// model's fingerprint.
+pub(crate) fn build_dense(
+    encoder: &DenseEncoder,
+    texts: &[String],
+    model_fingerprint: &str,
+) -> Result<DenseIndex, EngineError> {
+    let bar = progress::bar(texts.len() as u64, "dense");
+    let mut matrix = Vec::with_capacity(texts.len() * encoder.dim());
+    for chunk in texts.chunks(ENCODE_CHUNK) {
+        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        for v in encoder.encode_documents(&refs)? {
+            matrix.extend_from_slice(&v);
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    Ok(DenseIndex::new(matrix, encoder.dim(), model_fingerprint)?)
+}
+
+/// Encodes every text with SPLADE into an impact inverted index.
+pub(crate) fn build_splade(
+    encoder: &SpladeEncoder,
+    texts: &[String],
+) -> Result<SparseIndex, EngineError> {
+    let bar = progress::bar(texts.len() as u64, "splade");
+    let mut builder = SparseIndexBuilder::new(encoder.vocab_size() as u32, DocPruning::default())?;
+    for chunk in texts.chunks(ENCODE_CHUNK) {
+        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        for v in encoder.encode(&refs)? {
+            builder.add(&v.terms)?;
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    Ok(builder.finish())
+}
+
+/// Dense retrieval at a Matryoshka prefix: encode the query, scan the view.
+pub struct DenseRetriever {
+    name: String,
+    encoder: DenseEncoder,
+    view: DenseView,
+}
+
+impl DenseRetriever {
+    /// Pairs `encoder` with the prefix-`dim` view of `index` (the caller has checked the
+    /// model fingerprints agree).
+    pub fn new(
+        encoder: DenseEncoder,
+        index: &DenseIndex,
+        dim: usize,
+    ) -> Result<DenseRetriever, EngineError> {
+        let view = index.view(dim)?;
+        let name = if dim == index.dim() {
+            "dense".to_owned()
+        } else {
+            format!("dense@{dim}")
+        };
+        Ok(DenseRetriever {
+            name,
+            encoder,
+            view,
+        })
+    }
+
+    fn encode(&self, query: &str) -> Result<Vec<f32>, RetrieveError> {
+        let mut vectors = self
+            .encoder
+            .encode_queries(&[query])
+            .map_err(|e| internal(&self.name, e))?;
+        Ok(vectors.pop().unwrap_or_default())
+    }
+}
+
+impl Retriever for DenseRetriever {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn search(&self, query: &str, k: usize) -> Result<Vec<Hit>, RetrieveError> {
+        let vector = self.encode(query)?;
+        self.view
+            .search(&vector, k)
+            .map_err(|e| internal(&self.name, e))
+    }
+
+    fn score_docs(&self, query: &str, docs: &[DocId]) -> Result<Vec<f32>, RetrieveError> {
+        let vector = self.encode(query)?;
+        self.view
+            .score_docs(&vector, docs)
+            .map_err(|e| internal(&self.name, e))
+    }
+}
+
+/// SPLADE retrieval: encode the query into weighted vocabulary terms, traverse the index.
+pub struct SpladeRetriever {
+    encoder: SpladeEncoder,
+    index: SparseIndex,
+}
+
+impl SpladeRetriever {
+    /// Pairs `encoder` with `index` (the caller has checked the fingerprints agree).
+    pub fn new(encoder: SpladeEncoder, index: SparseIndex) -> SpladeRetriever {
+        SpladeRetriever { encoder, index }
+    }
+
+    fn encode(&self, query: &str) -> Result<Vec<(u32, f32)>, RetrieveError> {
+        let mut vectors = self
+            .encoder
+            .encode(&[query])
+            .map_err(|e| internal("splade", e))?;
+        Ok(vectors.pop().map(|v| v.terms).unwrap_or_default())
+    }
+}
+
+impl Retriever for SpladeRetriever {
+    fn name(&self) -> &str {
+        "splade"
+    }
+
+    fn search(&self, query: &str, k: usize) -> Result<Vec<Hit>, RetrieveError> {
+        let terms = self.encode(query)?;
+        self.index
+            .search(&terms, k)
+            .map_err(|e| internal("splade", e))
+    }
+
+    fn score_docs(&self, query: &str, docs: &[DocId]) -> Result<Vec<f32>, RetrieveError> {
+        let terms = self.encode(query)?;
+        self.index
+            .score_docs(&terms, docs)
+            .map_err(|e| internal("splade", e))
+    }
+}
+
+fn internal(retriever: &str, e: impl std::fmt::Display) -> RetrieveError {
+    RetrieveError::Internal {
+        retriever: retriever.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+/// Options of the dense encoder for documents and queries.
+pub(crate) fn dense_options(max_length: usize) -> DenseOptions {
+    DenseOptions {
+        max_length,
+        ..DenseOptions::default()
+    }
+}
+
+/// Options of the SPLADE encoder.
+pub(crate) fn splade_options(max_length: usize) -> SpladeOptions {
+    SpladeOptions {
+        max_length,
+        ..SpladeOptions::default()
+    }
+}
