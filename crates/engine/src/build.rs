@@ -38,8 +38,11 @@ pub struct BuildSummary {
 }
 
 /// Builds every index the configuration asks for and writes them, with their
-/// manifest, to the artifact directory. Files are replaced atomically, and the
-/// manifest last: an interrupted build leaves the previous artifacts usable.
+/// manifest, to the artifact directory. Each file is replaced atomically and the
+/// manifest is written last; every index file records what made it (parameters, model
+/// fingerprint, document count) and is checked against the manifest at load, so an
+/// interrupted build never serves a mix: the previous set still loads, or loading
+/// says to rebuild.
 pub fn build_index(config: &Config) -> Result<BuildSummary, EngineError> {
     config.validate().map_err(EngineError::Config)?;
     let params = config.bm25.params().map_err(EngineError::Config)?;

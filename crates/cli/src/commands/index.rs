@@ -17,6 +17,21 @@ pub fn run(config: &Config) -> anyhow::Result<BuildSummary> {
         summary.stats.postings,
         summary.artifacts_dir.display(),
     );
+    for (what, built) in [("dense", &summary.dense), ("splade", &summary.splade)] {
+        match built {
+            Some((artifact, true)) => eprintln!(
+                "{what} index: unchanged catalog, model and text settings, reused ({} documents)",
+                artifact.docs
+            ),
+            Some((artifact, false)) => eprintln!(
+                "{what} index: encoded {} documents with {} in {:.1} s",
+                artifact.docs,
+                artifact.model_dir.display(),
+                artifact.build_seconds
+            ),
+            None => eprintln!("{what} index: skipped (disabled in [neural])"),
+        }
+    }
     if summary.ingest.warning_count() > 0 {
         eprintln!("{}", summary.ingest.summary());
     }
