@@ -21,6 +21,7 @@ mod hit;
 mod judgment;
 mod product;
 mod retriever;
+pub mod rng;
 
 pub use field::Field;
 pub use hit::{Hit, sort_hits};

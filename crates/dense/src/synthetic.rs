@@ -2,41 +2,8 @@
 //! Box-Muller, so a seed gives the same data on every platform and thread count.
 
 use crate::kernel::normalise;
+pub use esci_core::rng::SplitMix64;
 use rayon::prelude::*;
-
-/// SplitMix64 (Steele, Lea & Flood, 2014): tiny, fast, and stable across versions.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> SplitMix64 {
-        SplitMix64(seed)
-    }
-
-    /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Two independent standard normals (Box-Muller).
-    pub fn normal_pair(&mut self) -> (f64, f64) {
-        let u1 = 1.0 - self.unit(); // in (0, 1]: ln is finite
-        let u2 = self.unit();
-        let r = (-2.0 * u1.ln()).sqrt();
-        let theta = std::f64::consts::TAU * u2;
-        (r * theta.cos(), r * theta.sin())
-    }
-}
 
 /// `n` vectors of dimension `d`, uniform on the unit sphere (normalised Gaussians),
 /// row-major. Row `i` depends only on `(seed, i)`, so generation runs in parallel.

@@ -8,7 +8,7 @@
 //! growing with the catalog as real catalogs' do (Heaps' law) instead of saturating
 //! at the subset's vocabulary.
 
-use super::rng::SplitMix64;
+use esci_core::rng::SplitMix64;
 use esci_core::{Field, Product};
 use rayon::prelude::*;
 use std::collections::HashMap;

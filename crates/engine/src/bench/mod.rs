@@ -4,14 +4,12 @@
 mod encoders;
 mod gen_catalog;
 mod lexical;
-mod rng;
 
 pub use encoders::{EncoderBenchOptions, EncoderBenchReport, run_encoder_bench};
 pub use esci_dense::{ScanBenchReport, bench_scan};
 pub use esci_sparse::{SparseBenchOptions, SparseBenchReport, bench_sparse};
 pub use gen_catalog::{GenOptions, generate_catalog};
 pub use lexical::{Bm25BenchOptions, Bm25BenchReport, run_bm25_bench};
-pub use rng::SplitMix64;
 
 /// Peak resident memory of this process so far, in MiB (Linux `VmHWM`; `None` elsewhere).
 pub fn peak_rss_mib() -> Option<f64> {
