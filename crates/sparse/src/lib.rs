@@ -26,11 +26,12 @@
 //! Measured with `cargo test --release -p esci-sparse --test bench -- --ignored
 //! --nocapture` (480,000 synthetic documents, 43 M postings, 500 queries of ~22 terms
 //! touching ~580,000 postings each, top-200, a shared 2-core AMD EPYC): build 2.0 s,
-//! `search` 0.67 / 1.38 ms p50 / p99 against 0.85 / 1.34 ms exhaustive. On this data
-//! pruning is worth ~20%, not multiples: a SPLADE query's expansion terms keep bounds
-//! loose, and a dense pass is already fast. Classic document-at-a-time MaxScore was
-//! about 3× slower than exhaustive and block-max over 64-document ranges about 10×
-//! (almost every range's bound beat the k-th score); neither is kept.
+//! `search` 0.67 / 1.38 ms p50 / p99 against 0.85 / 1.34 ms exhaustive (figures vary
+//! ±20% between runs; BENCHMARKS.md has the latest). On this data pruning is worth
+//! little, not multiples: a SPLADE query's expansion terms keep bounds loose, and a
+//! dense pass is already fast. Document-at-a-time MaxScore and block-max over
+//! 64-document ranges were tried during development and were slower than exhaustive
+//! here (almost every range's bound beat the k-th score); neither is kept.
 #![deny(missing_docs)]
 
 mod bench;
