@@ -139,7 +139,7 @@ pub struct SearchArgs {
     /// Retrievers, fused when several: bm25, dense, splade joined by + [default: all built]
     #[arg(long)]
     pub strategy: Option<String>,
-    /// Matryoshka prefix of the dense retriever [default: 384]
+    /// Matryoshka prefix of the dense retriever [default: the model's full dimension]
     #[arg(long)]
     pub dim: Option<usize>,
 }
@@ -177,7 +177,7 @@ pub struct EvalArgs {
     /// Strategy to evaluate, repeatable (bm25, dense, splade joined by +) [default: each built retriever, then all fused]
     #[arg(long = "strategy")]
     pub strategies: Vec<String>,
-    /// Matryoshka prefix of the dense retriever [default: 384]
+    /// Matryoshka prefix of the dense retriever [default: the model's full dimension]
     #[arg(long)]
     pub dim: Option<usize>,
 }
@@ -374,8 +374,8 @@ impl EvalArgs {
         if let Some(s) = self.min_timing_seconds {
             config.eval.min_timing_seconds = s;
         }
-        if let Some(dim) = self.dim {
-            config.neural.dim = dim;
+        if self.dim.is_some() {
+            config.neural.dim = self.dim;
         }
         config.validate().map_err(anyhow::Error::msg)
     }

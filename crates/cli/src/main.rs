@@ -29,8 +29,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             commands::index::run(&config)?;
         }
         Command::Search(args) => {
-            if let Some(dim) = args.dim {
-                config.neural.dim = dim;
+            if args.dim.is_some() {
+                config.neural.dim = args.dim;
             }
             config.validate().map_err(anyhow::Error::msg)?;
             commands::search::run(&config, args)?

@@ -18,8 +18,9 @@ pub struct NeuralSection {
     pub text_fields: Vec<String>,
     /// Token limit of product texts.
     pub max_length: usize,
-    /// Matryoshka prefix used by the dense retriever at query time (≤ the model's dim).
-    pub dim: usize,
+    /// Matryoshka prefix used by the dense retriever at query time (at most the model's
+    /// dimension); absent = the full dimension.
+    pub dim: Option<usize>,
 }
 
 impl Default for NeuralSection {
@@ -29,7 +30,7 @@ impl Default for NeuralSection {
             splade: true,
             text_fields: vec!["title".into(), "brand".into(), "bullets".into()],
             max_length: 128,
-            dim: 384,
+            dim: None,
         }
     }
 }
@@ -59,7 +60,7 @@ impl NeuralSection {
                 self.max_length
             ));
         }
-        if self.dim == 0 {
+        if self.dim == Some(0) {
             return Err("neural.dim must be at least 1".into());
         }
         Ok(())

@@ -220,7 +220,7 @@ fn open_dense(
     let index = DenseIndex::load(&dir.join(&artifact.file))?;
     check_index(dir, artifact, index.model_fingerprint(), index.len())?;
     let encoder = DenseEncoder::load(&model_dir, dense_options(artifact.max_length))?;
-    DenseRetriever::new(encoder, &index, config.neural.dim.min(index.dim()))
+    DenseRetriever::new(encoder, &index, config.neural.dim.unwrap_or(index.dim()))
 }
 
 fn open_splade(

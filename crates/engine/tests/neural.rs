@@ -94,7 +94,7 @@ fn hybrid_search_explains_itself_and_reuses_encodings() {
     );
 
     let mut truncated = config.clone();
-    truncated.neural.dim = 64;
+    truncated.neural.dim = Some(64);
     let searcher = Searcher::open(&truncated, false).unwrap();
     let results = searcher
         .search("wireless mouse", 3, &Strategy::parse("dense").unwrap())

@@ -32,12 +32,8 @@ pub fn run(config: &Config, strategies: &[String], task1: bool) -> anyhow::Resul
     let mut reports = Vec::new();
     for strategy in &strategies {
         let retriever = searcher.retriever(strategy, config.eval.depth)?;
-        let name = match strategy.parts.contains(&esci_engine::RetrieverKind::Dense) {
-            true if config.neural.dim < 384 => format!("{}@{}", strategy.name(), config.neural.dim),
-            _ => strategy.name(),
-        };
         let options = EvalOptions {
-            name,
+            name: retriever.name().to_owned(),
             split: config.eval.split,
             depth: config.eval.depth,
             metrics: metrics.clone(),
