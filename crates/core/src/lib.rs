@@ -19,6 +19,7 @@ pub mod atomic_file;
 mod field;
 mod hit;
 mod judgment;
+pub mod postings;
 mod product;
 mod retriever;
 pub mod rng;

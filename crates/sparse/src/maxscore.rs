@@ -24,6 +24,7 @@
 //! result equals exhaustive scoring bit for bit, ties included.
 
 use crate::topk::TopK;
+use esci_core::postings::gallop;
 
 /// End-of-list sentinel; doc ids stay below it (the builder enforces it).
 pub(crate) const END: u32 = u32::MAX;
@@ -262,26 +263,6 @@ fn gallop_to(docs: &[u32], from: usize, target: u64) -> usize {
     match u32::try_from(target) {
         Ok(t) => gallop(docs, from, t),
         Err(_) => docs.len(),
-    }
-}
-
-/// First position `>= from` whose doc is `>= target`: exponential then binary search,
-/// so skipping far ahead costs O(log distance).
-pub(crate) fn gallop(docs: &[u32], from: usize, target: u32) -> usize {
-    if from >= docs.len() || docs[from] >= target {
-        return from;
-    }
-    // Invariant: docs[lo] < target.
-    let mut lo = from;
-    let mut step = 1;
-    loop {
-        let probe = lo + step;
-        if probe >= docs.len() || docs[probe] >= target {
-            let hi = probe.min(docs.len());
-            return lo + 1 + docs[lo + 1..hi].partition_point(|&d| d < target);
-        }
-        lo = probe;
-        step *= 2;
     }
 }
 
