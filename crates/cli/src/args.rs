@@ -2,8 +2,9 @@
 //! [`Config`]: defaults → config file → environment → flags.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use esci_core::Split;
+use esci_core::QuerySet;
 use esci_engine::Config;
+use esci_engine::FusionMethod;
 use esci_eval::GainScheme;
 use std::path::PathBuf;
 
@@ -41,6 +42,10 @@ pub struct GlobalArgs {
     /// Directory of the built indexes [default: data/artifacts; env ESCI_ARTIFACTS_DIR]
     #[arg(long, global = true)]
     pub artifacts_dir: Option<PathBuf>,
+    /// Dense projection made by `esci train dense` (pca, adapter, ...; "none" for none)
+    /// [default: [neural] projection]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub projection: Option<String>,
     /// More log output (-v debug, -vv trace); RUST_LOG overrides
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -70,6 +75,9 @@ pub enum Command {
     Models(ModelsCommand),
     /// Encode a text with the dense and SPLADE models and summarise the vectors
     Embed(EmbedArgs),
+    /// Train models (dense projections: PCA or the Matryoshka adapter)
+    #[command(subcommand)]
+    Train(crate::commands::train::TrainCommand),
 }
 
 /// `esci models ...`
@@ -156,9 +164,10 @@ pub enum GainArg {
 /// Flags of `eval` (and of the evaluation half of `run`).
 #[derive(Debug, Args, Default)]
 pub struct EvalArgs {
-    /// Query split: train or test [default: test]
+    /// Query set: test, train, dev (30% of train, for tuning) or fit (train minus dev)
+    /// [default: test]
     #[arg(long, value_parser = parse_split)]
-    pub split: Option<Split>,
+    pub split: Option<QuerySet>,
     /// Documents retrieved per query [default: 200]
     #[arg(long)]
     pub depth: Option<usize>,
@@ -180,6 +189,13 @@ pub struct EvalArgs {
     /// Matryoshka prefix of the dense retriever [default: the model's full dimension]
     #[arg(long)]
     pub dim: Option<usize>,
+    /// Fusion of several retrievers: rrf, minmax or zscore [default: rrf]
+    #[arg(long, value_parser = parse_fusion)]
+    pub fusion: Option<FusionMethod>,
+    /// Use the configured fusion k and weights as they are instead of tuning them on
+    /// the dev queries first
+    #[arg(long)]
+    pub no_tune: bool,
 }
 
 /// Flags of `run`.
@@ -282,8 +298,14 @@ pub struct BenchBm25Args {
     pub index: IndexArgs,
 }
 
-fn parse_split(s: &str) -> Result<Split, String> {
-    Split::parse(s).ok_or_else(|| format!("unknown split {s:?}: expected train or test"))
+fn parse_fusion(s: &str) -> Result<FusionMethod, String> {
+    FusionMethod::parse(s)
+        .ok_or_else(|| format!("unknown fusion method {s:?}: expected rrf, minmax or zscore"))
+}
+
+fn parse_split(s: &str) -> Result<QuerySet, String> {
+    QuerySet::parse(s)
+        .ok_or_else(|| format!("unknown query set {s:?}: expected test, train, dev or fit"))
 }
 
 impl GlobalArgs {
@@ -307,6 +329,9 @@ impl GlobalArgs {
         }
         if let Some(dir) = &self.models_dir {
             config.models.dir = dir.clone();
+        }
+        if let Some(name) = &self.projection {
+            config.neural.projection = (name != "none").then(|| name.clone());
         }
         config.validate().map_err(anyhow::Error::msg)?;
         Ok(config)
@@ -376,6 +401,12 @@ impl EvalArgs {
         }
         if self.dim.is_some() {
             config.neural.dim = self.dim;
+        }
+        if let Some(method) = self.fusion {
+            config.fusion.method = method;
+        }
+        if self.no_tune {
+            config.fusion.tune = false;
         }
         config.validate().map_err(anyhow::Error::msg)
     }

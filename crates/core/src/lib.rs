@@ -21,6 +21,7 @@ mod hit;
 mod judgment;
 pub mod postings;
 mod product;
+mod query_set;
 mod retriever;
 pub mod rng;
 
@@ -28,6 +29,7 @@ pub use field::Field;
 pub use hit::{Hit, sort_hits};
 pub use judgment::{EsciLabel, Judgment, Split};
 pub use product::Product;
+pub use query_set::{DEV_FRACTION, QuerySet, is_dev_query};
 pub use retriever::{RetrieveError, Retriever};
 
 /// Dense internal document id: the position of a product in the corpus, `0..n`.

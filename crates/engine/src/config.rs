@@ -2,7 +2,7 @@
 //! validated once into the values every stage reads.
 
 use crate::retrieval_config::{FusionSection, NeuralSection};
-use esci_core::{Field, Split};
+use esci_core::{Field, QuerySet};
 use esci_eval::GainScheme;
 use esci_lexical::Bm25Params;
 use esci_text::AnalyzerConfig;
@@ -205,8 +205,9 @@ impl Bm25Section {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EvalConfig {
-    /// Query split to evaluate.
-    pub split: Split,
+    /// Query set to evaluate: `test`, `train`, `dev` (carved from train) or `fit`
+    /// (train minus dev).
+    pub split: QuerySet,
     /// Documents retrieved per query (the deepest metric cut-off must not exceed it).
     pub depth: usize,
     /// nDCG gain form.
@@ -220,7 +221,7 @@ pub struct EvalConfig {
 impl Default for EvalConfig {
     fn default() -> Self {
         EvalConfig {
-            split: Split::Test,
+            split: QuerySet::Test,
             depth: 200,
             gain: GainScheme::Linear,
             threads: 0,

@@ -1,8 +1,9 @@
 //! `esci eval`: run a split's queries against a retriever, score the rankings, time
 //! the queries, and produce a [`RunReport`].
 
-use crate::EngineError;
-use esci_core::{Retriever, Split};
+use crate::tune::{TuneGrid, tune_on_dev};
+use crate::{Config, EngineError, FusionSection, Searcher, Strategy};
+use esci_core::{QuerySet, Retriever};
 use esci_eval::{
     LatencyStats, MODE_RETRIEVAL, MetricsConfig, QueryJudgments, QueryMetrics, RunReport,
     Throughput, evaluate_ranking, evaluate_task1, summarize,
@@ -18,8 +19,8 @@ use std::time::{Duration, Instant};
 pub struct EvalOptions {
     /// Name of the system in the report (e.g. `bm25`).
     pub name: String,
-    /// Split whose queries are run.
-    pub split: Split,
+    /// Query set whose queries are run.
+    pub split: QuerySet,
     /// Documents retrieved per query.
     pub depth: usize,
     /// Metric cut-offs and gain form.
@@ -34,11 +35,15 @@ pub struct EvalOptions {
     pub params: serde_json::Value,
 }
 
-/// The judged queries of `split`, with judged products mapped to doc ids, in
+/// The judged queries of `set`, with judged products mapped to doc ids, in
 /// query-id order.
-pub fn split_queries(catalog: &Catalog, split: Split) -> Vec<QueryJudgments> {
+pub fn split_queries(catalog: &Catalog, set: QuerySet) -> Vec<QueryJudgments> {
     let mut by_query: BTreeMap<&str, QueryJudgments> = BTreeMap::new();
-    for j in catalog.judgments.iter().filter(|j| j.split == split) {
+    for j in catalog
+        .judgments
+        .iter()
+        .filter(|j| set.contains(j.split, &j.query_id))
+    {
         let Some(doc) = catalog.doc_id(&j.product_id) else {
             continue; // ingest already counted and warned about it
         };
@@ -47,7 +52,7 @@ pub fn split_queries(catalog: &Catalog, split: Split) -> Vec<QueryJudgments> {
             .or_insert_with(|| QueryJudgments {
                 query_id: j.query_id.clone(),
                 query: j.query.clone(),
-                split,
+                split: j.split,
                 labels: Vec::new(),
             })
             .labels
@@ -65,7 +70,7 @@ pub fn evaluate(
 ) -> Result<RunReport, EngineError> {
     if queries.is_empty() {
         return Err(EngineError::Input(format!(
-            "no judged queries in the {} split: check the examples file's `split` column",
+            "no judged queries in the {} query set: check the examples file's `split` column",
             options.split
         )));
     }
@@ -200,4 +205,56 @@ pub fn save_run(report: &RunReport, runs_dir: &Path) -> Result<PathBuf, EngineEr
     })
     .map_err(EngineError::io(&path))?;
     Ok(path)
+}
+
+/// Evaluates one strategy as `config` says: a fused strategy first has its fusion
+/// parameters tuned on the dev queries (unless `[fusion] tune = false`), and the run
+/// records the values used and the search that chose them. Returns the report and
+/// the fusion parameters used.
+pub fn evaluate_strategy(
+    searcher: &Searcher,
+    strategy: &Strategy,
+    config: &Config,
+    queries: &[QueryJudgments],
+    task1: bool,
+) -> Result<(RunReport, FusionSection), EngineError> {
+    let metrics = MetricsConfig {
+        gain: config.eval.gain,
+        ..MetricsConfig::default()
+    };
+    let fused = strategy.parts.len() > 1;
+    let (fusion, tuning) = if fused && config.fusion.tune {
+        let (fusion, report) = tune_on_dev(
+            searcher,
+            strategy,
+            &config.fusion,
+            &TuneGrid::default(),
+            config.eval.gain,
+        )?;
+        (fusion, Some(report))
+    } else {
+        (config.fusion.clone(), None)
+    };
+    let retriever = searcher.retriever_with(strategy, config.eval.depth, &fusion)?;
+    let options = EvalOptions {
+        name: retriever.name().to_owned(),
+        split: config.eval.split,
+        depth: config.eval.depth,
+        metrics: metrics.clone(),
+        task1,
+        threads: config.eval.threads,
+        min_timing_seconds: config.eval.min_timing_seconds,
+        params: serde_json::json!({
+            "strategy": strategy.name(),
+            "manifest": searcher.manifest(),
+            "analyzer": config.analyzer,
+            "neural": config.neural,
+            "fusion": if fused { Some(&fusion) } else { None },
+            "fusion_tuning": tuning,
+            "depth": config.eval.depth,
+            "metrics": metrics,
+        }),
+    };
+    let report = evaluate(retriever.as_ref(), queries, &options)?;
+    Ok((report, fusion))
 }

@@ -1,19 +1,26 @@
-//! A fused retriever: several first-stage retrievers combined by weighted RRF, itself a
-//! [`Retriever`] so evaluation and search treat it like any other.
+//! A fused retriever: several first-stage retrievers combined by weighted RRF (or a
+//! normalised score combination), itself a [`Retriever`] so evaluation and search
+//! treat it like any other.
 
 use esci_core::{DocId, Hit, RetrieveError, Retriever, sort_hits};
-use esci_fusion::{FusedHit, FusionInput, RrfParams, weighted_rrf};
+use esci_fusion::{FusedHit, FusionInput, FusionMethod, RrfParams, fuse};
 
-/// Retrievers fused by weighted reciprocal-rank fusion.
+/// Retrievers fused by one [`FusionMethod`].
 pub struct Hybrid<'a> {
     name: String,
     parts: Vec<(&'a dyn Retriever, f32)>,
+    method: FusionMethod,
     params: RrfParams,
 }
 
 impl<'a> Hybrid<'a> {
-    /// Fuses `parts` (retriever, weight); each contributes its top `params.depth`.
-    pub fn new(parts: Vec<(&'a dyn Retriever, f32)>, params: RrfParams) -> Hybrid<'a> {
+    /// Fuses `parts` (retriever, weight) with `method`; each contributes its top
+    /// `params.depth`.
+    pub fn new(
+        parts: Vec<(&'a dyn Retriever, f32)>,
+        method: FusionMethod,
+        params: RrfParams,
+    ) -> Hybrid<'a> {
         let name = parts
             .iter()
             .map(|(r, _)| r.name())
@@ -22,6 +29,7 @@ impl<'a> Hybrid<'a> {
         Hybrid {
             name,
             parts,
+            method,
             params,
         }
     }
@@ -48,8 +56,9 @@ impl<'a> Hybrid<'a> {
             .zip(lists)
             .map(|((r, w), hits)| FusionInput::new(r.name(), *w, hits))
             .collect();
-        weighted_rrf(
+        fuse(
             &inputs,
+            self.method,
             &RrfParams {
                 keep,
                 ..self.params
@@ -124,7 +133,11 @@ mod tests {
             vec![Hit::new(1, 9.0), Hit::new(2, 8.0), Hit::new(3, 7.0)],
         );
         let b = Fixed("dense", vec![Hit::new(3, 0.9), Hit::new(1, 0.8)]);
-        let hybrid = Hybrid::new(vec![(&a, 1.0), (&b, 0.5)], RrfParams::default());
+        let hybrid = Hybrid::new(
+            vec![(&a, 1.0), (&b, 0.5)],
+            FusionMethod::Rrf,
+            RrfParams::default(),
+        );
         assert_eq!(hybrid.name(), "bm25+dense");
         // Hand-computed in esci-fusion's RRF test: order 1, 3, 2.
         let hits = hybrid.search("q", 10).unwrap();

@@ -27,10 +27,13 @@ mod fingerprint;
 mod hybrid;
 mod models;
 mod neural;
+mod projected;
 pub mod progress;
 mod retrieval_config;
 mod searcher;
 mod strategy;
+mod train;
+pub mod tune;
 
 pub use artifacts::{
     BM25_FILE, Bm25Artifact, CorpusInfo, DENSE_FILE, MANIFEST_FILE, Manifest, NeuralArtifact,
@@ -43,14 +46,17 @@ pub use config::{
     DataConfig, EvalConfig, ModelsConfig,
 };
 pub use error::EngineError;
-pub use evaluate::{EvalOptions, evaluate, save_run, split_queries};
+pub use esci_fusion::FusionMethod;
+pub use evaluate::{EvalOptions, evaluate, evaluate_strategy, save_run, split_queries};
 pub use fingerprint::catalog_fingerprint;
 pub use hybrid::Hybrid;
 pub use models::{Embedding, embed, fetch_models};
 pub use neural::{DenseRetriever, SpladeRetriever};
+pub use projected::{PROJECTIONS_DIR, ProjectionArtifact, projection_path};
 pub use retrieval_config::{FusionSection, NeuralSection};
 pub use searcher::{RetrieverSignal, SearchResult, Searcher};
 pub use strategy::{RetrieverKind, Strategy};
+pub use train::{DevRow, ProjectionMethod, TrainDenseOptions, TrainDenseSummary, train_dense};
 
 /// Seconds since the Unix epoch (0 if the clock is before it).
 pub fn unix_now() -> u64 {

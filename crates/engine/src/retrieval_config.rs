@@ -2,7 +2,7 @@
 //! retrievers are combined.
 
 use esci_core::Field;
-use esci_fusion::RrfParams;
+use esci_fusion::{FusionMethod, RrfParams};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -21,6 +21,10 @@ pub struct NeuralSection {
     /// Matryoshka prefix used by the dense retriever at query time (at most the model's
     /// dimension); absent = the full dimension.
     pub dim: Option<usize>,
+    /// Learned projection applied to query and product vectors before the Matryoshka
+    /// prefix (`pca`, `adapter`: made by `esci train dense`); absent = none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projection: Option<String>,
 }
 
 impl Default for NeuralSection {
@@ -31,6 +35,7 @@ impl Default for NeuralSection {
             text_fields: vec!["title".into(), "brand".into(), "bullets".into()],
             max_length: 128,
             dim: None,
+            projection: None,
         }
     }
 }
@@ -63,14 +68,39 @@ impl NeuralSection {
         if self.dim == Some(0) {
             return Err("neural.dim must be at least 1".into());
         }
+        if let Some(name) = &self.projection {
+            check_projection_name(name)?;
+        }
         Ok(())
     }
 }
 
-/// `[fusion]`: weighted reciprocal-rank fusion of the retrievers of a strategy.
+/// A projection name is a file-name-safe word (it names a directory and an index file).
+pub(crate) fn check_projection_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    match ok {
+        true => Ok(()),
+        false => Err(format!(
+            "projection name {name:?} must be 1-64 letters, digits, '-' or '_'"
+        )),
+    }
+}
+
+/// `[fusion]`: how the retrievers of a strategy are combined.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FusionSection {
+    /// `rrf` (weighted reciprocal-rank fusion), `minmax` or `zscore` (convex
+    /// combination of normalised scores).
+    pub method: FusionMethod,
+    /// Evaluation re-tunes method parameters (k, weights) per fused strategy on the dev
+    /// queries before scoring, and records the search in the run; false = use the
+    /// values below as they are.
+    pub tune: bool,
     /// RRF rank offset.
     pub k: f32,
     /// Hits each retriever contributes.
@@ -85,6 +115,8 @@ pub struct FusionSection {
 impl Default for FusionSection {
     fn default() -> Self {
         FusionSection {
+            method: FusionMethod::Rrf,
+            tune: true,
             k: 20.0,
             depth: 500,
             weights: BTreeMap::from([

@@ -67,7 +67,7 @@ impl Searcher {
         manifest.check_corpus(catalog.len(), &catalog_fingerprint(&catalog.products))?;
         let bm25 = load_bm25(dir, &manifest)?;
         let dense = match &manifest.dense {
-            Some(artifact) => Some(open_dense(config, dir, artifact)?),
+            Some(artifact) => Some(open_dense(config, dir, &manifest, artifact)?),
             None => None,
         };
         let splade = match &manifest.splade {
@@ -125,15 +125,35 @@ impl Searcher {
         })
     }
 
-    /// The strategy's retrievers fused by weighted RRF (one retriever stays itself in
-    /// the signal breakdown, with its own scores as the ranking).
+    /// The configured fusion parameters.
+    pub fn fusion(&self) -> &FusionSection {
+        &self.fusion
+    }
+
+    /// The retrievers of `strategy`, in its order (for tuning on cached lists).
+    pub fn parts(&self, strategy: &Strategy) -> Result<Vec<&dyn Retriever>, EngineError> {
+        strategy.parts.iter().map(|&kind| self.part(kind)).collect()
+    }
+
+    /// The strategy's retrievers fused with the configured parameters (one retriever
+    /// stays itself in the signal breakdown, with its own scores as the ranking).
     pub fn hybrid(&self, strategy: &Strategy, keep: usize) -> Result<Hybrid<'_>, EngineError> {
+        self.hybrid_with(strategy, keep, &self.fusion)
+    }
+
+    /// The strategy's retrievers fused with `fusion` (e.g. values tuned on dev).
+    pub fn hybrid_with(
+        &self,
+        strategy: &Strategy,
+        keep: usize,
+        fusion: &FusionSection,
+    ) -> Result<Hybrid<'_>, EngineError> {
         let parts = strategy
             .parts
             .iter()
-            .map(|&kind| Ok((self.part(kind)?, self.fusion.weight(kind.name()))))
+            .map(|&kind| Ok((self.part(kind)?, fusion.weight(kind.name()))))
             .collect::<Result<Vec<_>, EngineError>>()?;
-        Ok(Hybrid::new(parts, self.fusion.rrf(keep)))
+        Ok(Hybrid::new(parts, fusion.method, fusion.rrf(keep)))
     }
 
     /// A retriever for `strategy`: the single retriever itself, or the fused hybrid.
@@ -142,9 +162,19 @@ impl Searcher {
         strategy: &Strategy,
         keep: usize,
     ) -> Result<Box<dyn Retriever + '_>, EngineError> {
+        self.retriever_with(strategy, keep, &self.fusion)
+    }
+
+    /// As [`Searcher::retriever`], fusing with `fusion`.
+    pub fn retriever_with(
+        &self,
+        strategy: &Strategy,
+        keep: usize,
+        fusion: &FusionSection,
+    ) -> Result<Box<dyn Retriever + '_>, EngineError> {
         match strategy.parts.as_slice() {
             [one] => Ok(Box::new(SingleRef(self.part(*one)?))),
-            _ => Ok(Box::new(self.hybrid(strategy, keep)?)),
+            _ => Ok(Box::new(self.hybrid_with(strategy, keep, fusion)?)),
         }
     }
 
@@ -213,10 +243,14 @@ impl Retriever for SingleRef<'_> {
 fn open_dense(
     config: &Config,
     dir: &Path,
+    manifest: &Manifest,
     artifact: &NeuralArtifact,
 ) -> Result<DenseRetriever, EngineError> {
     let model_dir = config.models.dense_dir();
     artifact.check_query_model("dense", &model_dir, &model_fingerprint(&model_dir)?)?;
+    if let Some(name) = &config.neural.projection {
+        return crate::projected::open_projected_dense(config, dir, manifest, artifact, name);
+    }
     let index = DenseIndex::load(&dir.join(&artifact.file))?;
     check_index(dir, artifact, index.model_fingerprint(), index.len())?;
     let encoder = DenseEncoder::load(&model_dir, dense_options(artifact.max_length))?;

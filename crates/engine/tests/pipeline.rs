@@ -1,7 +1,7 @@
 //! The whole pipeline on the shared ESCI subset: ingest → index → search → eval, and
 //! the artifact checks that keep an index from being served against the wrong catalog.
 
-use esci_core::Split;
+use esci_core::QuerySet;
 use esci_engine::{
     Config, EngineError, EvalOptions, Searcher, Strategy, build_index, evaluate, split_queries,
 };
@@ -40,11 +40,11 @@ fn real_subset_end_to_end() {
     let top = results[0].title.to_lowercase();
     assert!(top.contains("drill"), "top result {top:?}");
 
-    let queries = split_queries(searcher.catalog(), Split::Test);
+    let queries = split_queries(searcher.catalog(), QuerySet::Test);
     assert!(queries.len() > 50, "{} test queries", queries.len());
     let options = EvalOptions {
         name: "bm25".into(),
-        split: Split::Test,
+        split: QuerySet::Test,
         depth: 200,
         metrics: MetricsConfig::default(),
         task1: true,

@@ -100,7 +100,7 @@ mod tests {
     use crate::latency::{LatencyStats, Throughput};
     use crate::report::{MODE_RETRIEVAL, MODE_TASK1};
     use crate::summary::MetricSummary;
-    use esci_core::Split;
+    use esci_core::QuerySet;
     use std::time::Duration;
 
     fn summary(metric: &str, mean: f64, queries: usize) -> MetricSummary {
@@ -115,7 +115,7 @@ mod tests {
     fn run(name: &str, mode: &str, metrics: Vec<MetricSummary>) -> RunReport {
         RunReport {
             name: name.into(),
-            split: Split::Test,
+            split: QuerySet::Test,
             mode: mode.into(),
             queries: 2,
             metrics,

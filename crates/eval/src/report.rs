@@ -2,7 +2,7 @@
 use crate::evaluate::QueryMetrics;
 use crate::latency::{LatencyStats, Throughput};
 use crate::summary::{MetricSummary, find_metric};
-use esci_core::Split;
+use esci_core::QuerySet;
 use serde::{Deserialize, Serialize};
 
 /// [`RunReport::mode`] of a run that retrieves from the whole corpus.
@@ -28,8 +28,8 @@ pub enum ReportError {
 pub struct RunReport {
     /// Short name of the system, e.g. `bm25` or `hybrid-rrf`.
     pub name: String,
-    /// The split whose queries were evaluated.
-    pub split: Split,
+    /// The query set evaluated (`test`, `dev`, ...).
+    pub split: QuerySet,
     /// [`MODE_RETRIEVAL`] or [`MODE_TASK1`].
     pub mode: String,
     /// Number of queries evaluated.
@@ -92,7 +92,7 @@ mod tests {
     fn report() -> RunReport {
         RunReport {
             name: "bm25".into(),
-            split: Split::Test,
+            split: QuerySet::Test,
             mode: MODE_RETRIEVAL.into(),
             queries: 1,
             metrics: vec![MetricSummary {

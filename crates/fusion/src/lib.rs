@@ -22,9 +22,11 @@
 #![deny(missing_docs)]
 
 mod combine;
+mod method;
 mod rrf;
 
 pub use combine::{Normalization, score_combination};
+pub use method::{FusionMethod, fuse};
 pub use rrf::{RrfParams, weighted_rrf};
 
 use esci_core::{DocId, Hit};

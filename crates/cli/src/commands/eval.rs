@@ -1,7 +1,10 @@
 //! `esci eval`
 
-use esci_engine::{Config, EvalOptions, Searcher, Strategy, evaluate, save_run, split_queries};
-use esci_eval::{MetricsConfig, RunReport, markdown_table};
+use esci_core::QuerySet;
+use esci_engine::{
+    Config, FusionSection, Searcher, Strategy, evaluate_strategy, save_run, split_queries,
+};
+use esci_eval::{RunReport, markdown_table};
 
 /// Evaluates each strategy (default: every built retriever alone, then all fused) on
 /// the configured split, prints one table and writes one run JSON per strategy.
@@ -25,42 +28,52 @@ pub fn run(config: &Config, strategies: &[String], task1: bool) -> anyhow::Resul
             .collect::<anyhow::Result<_>>()?
     };
     let queries = split_queries(searcher.catalog(), config.eval.split);
-    let metrics = MetricsConfig {
-        gain: config.eval.gain,
-        ..MetricsConfig::default()
-    };
+    if config.fusion.tune && matches!(config.eval.split, QuerySet::Dev | QuerySet::Train) {
+        eprintln!(
+            "note: fused strategies are tuned on the dev queries, which the {} set contains: \
+             its figures are optimistic (pass --no-tune, or evaluate on fit or test)",
+            config.eval.split
+        );
+    }
     let mut reports = Vec::new();
     for strategy in &strategies {
-        let retriever = searcher.retriever(strategy, config.eval.depth)?;
-        let options = EvalOptions {
-            name: retriever.name().to_owned(),
-            split: config.eval.split,
-            depth: config.eval.depth,
-            metrics: metrics.clone(),
-            task1,
-            threads: config.eval.threads,
-            min_timing_seconds: config.eval.min_timing_seconds,
-            params: serde_json::json!({
-                "strategy": strategy.name(),
-                "manifest": searcher.manifest(),
-                "analyzer": config.analyzer,
-                "neural": config.neural,
-                "fusion": config.fusion,
-                "depth": config.eval.depth,
-                "metrics": metrics,
-            }),
-        };
-        let report = evaluate(retriever.as_ref(), &queries, &options)?;
+        let (report, fusion) = evaluate_strategy(&searcher, strategy, config, &queries, task1)?;
+        if strategy.parts.len() > 1 {
+            eprintln!("{}: {}", report.name, describe_fusion(strategy, &fusion));
+        }
         let path = save_run(&report, &config.artifacts.runs_dir)?;
         eprintln!("{}: run written to {}", report.name, path.display());
         reports.push(report);
     }
     println!(
-        "{} queries of the {} split, {} products\n",
+        "{} queries of the {} set, {} products\n",
         queries.len(),
         config.eval.split,
         searcher.catalog().len()
     );
     println!("{}", markdown_table(&reports));
     Ok(reports)
+}
+
+/// One line saying which fusion parameters a run used and where they came from.
+pub fn describe_fusion(strategy: &Strategy, fusion: &FusionSection) -> String {
+    let weights: Vec<String> = strategy
+        .parts
+        .iter()
+        .map(|p| format!("{} {}", p.name(), fusion.weight(p.name())))
+        .collect();
+    let k = match fusion.method {
+        esci_engine::FusionMethod::Rrf => format!(" k {}", fusion.k),
+        _ => String::new(),
+    };
+    let source = if fusion.tune {
+        "tuned on dev"
+    } else {
+        "as configured"
+    };
+    format!(
+        "{}{k}, weights {} ({source})",
+        fusion.method,
+        weights.join(", ")
+    )
 }
