@@ -50,6 +50,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             commands::index::run(&config)?;
             commands::eval::run(&config, &args.eval.strategies, !args.eval.no_task1)?;
         }
+        Command::Train(command) => commands::train::run(&config, command)?,
         Command::Config => print!("{}", toml::to_string(&config)?),
         Command::Bench(BenchCommand::GenCatalog(args)) => {
             commands::bench::gen_catalog(&config, args)?

@@ -38,6 +38,9 @@ pub struct Manifest {
     /// The SPLADE index, when built.
     #[serde(default)]
     pub splade: Option<NeuralArtifact>,
+    /// Projected dense indexes by projection name (`esci train dense`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub projections: std::collections::BTreeMap<String, crate::ProjectionArtifact>,
 }
 
 /// A neural index file and what made it. Two builds with equal [`NeuralArtifact::inputs`]

@@ -96,6 +96,11 @@ pub fn build_index(config: &Config) -> Result<BuildSummary, EngineError> {
         bm25: Bm25Artifact::new(params, stats, build_seconds),
         dense: dense.as_ref().map(|(a, _)| a.clone()),
         splade: splade.as_ref().map(|(a, _)| a.clone()),
+        // Projected indexes stay valid while the dense index they were made from does.
+        projections: match (&previous, &dense) {
+            (Some(p), Some((_, true))) => p.projections.clone(),
+            _ => Default::default(),
+        },
     };
     manifest.save(&dir)?;
     Ok(BuildSummary {

@@ -25,6 +25,9 @@ pub enum EngineError {
     /// The SPLADE index could not be built, written or loaded.
     #[error(transparent)]
     Sparse(#[from] esci_sparse::SparseError),
+    /// A projection could not be fitted, trained, saved or loaded.
+    #[error(transparent)]
+    Train(#[from] esci_train::TrainError),
     /// A retriever failed on a query.
     #[error(transparent)]
     Retrieve(#[from] esci_core::RetrieveError),

@@ -60,6 +60,8 @@ pub struct DenseRetriever {
     name: String,
     encoder: DenseEncoder,
     view: DenseView,
+    /// Maps query vectors into the space of a projected index (`esci train dense`).
+    projection: Option<esci_train::Projection>,
 }
 
 impl DenseRetriever {
@@ -80,7 +82,20 @@ impl DenseRetriever {
             name,
             encoder,
             view,
+            projection: None,
         })
+    }
+
+    /// Maps every query vector through `projection` before the Matryoshka prefix (the
+    /// index must hold products mapped by the same projection); the retriever is then
+    /// named `dense-<projection>@<dim>`.
+    pub fn with_projection(mut self, projection: esci_train::Projection) -> DenseRetriever {
+        self.name = match self.view.dim() == self.view.full_dim() {
+            true => format!("dense-{}", projection.name()),
+            false => format!("dense-{}@{}", projection.name(), self.view.dim()),
+        };
+        self.projection = Some(projection);
+        self
     }
 
     fn encode(&self, query: &str) -> Result<Vec<f32>, RetrieveError> {
@@ -88,7 +103,11 @@ impl DenseRetriever {
             .encoder
             .encode_queries(&[query])
             .map_err(|e| internal(&self.name, e))?;
-        Ok(vectors.pop().unwrap_or_default())
+        let vector = vectors.pop().unwrap_or_default();
+        match &self.projection {
+            Some(p) => p.apply(&vector).map_err(|e| internal(&self.name, e)),
+            None => Ok(vector),
+        }
     }
 }
 

@@ -5,3 +5,4 @@ pub mod eval;
 pub mod index;
 pub mod models;
 pub mod search;
+pub mod train;

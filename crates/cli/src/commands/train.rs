@@ -1,0 +1,187 @@
+//! `esci train ...`
+
+use clap::{Args, Subcommand, ValueEnum};
+use esci_engine::{Config, ProjectionMethod, TrainDenseOptions, train_dense};
+use esci_train::adapter::AdapterConfig;
+
+/// `esci train ...`
+#[derive(Debug, Subcommand)]
+pub enum TrainCommand {
+    /// Fit a projection of the dense embeddings whose short prefixes keep recall
+    /// (PCA, or the Matryoshka adapter trained on train-split pairs), and write the
+    /// projected product index; select it with --projection NAME
+    Dense(TrainDenseArgs),
+}
+
+/// Which projection to make.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MethodArg {
+    /// Principal axes of the product embeddings
+    Pca,
+    /// Linear map trained with the Matryoshka ranking loss
+    Adapter,
+}
+
+/// Flags of `train dense`. Defaults of the adapter were chosen on the dev queries.
+#[derive(Debug, Args)]
+pub struct TrainDenseArgs {
+    /// pca or adapter
+    #[arg(long, value_enum)]
+    pub method: MethodArg,
+    /// Save and select it under this name [default: the method]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Subtract the product mean before rotating (PCA and the adapter's PCA start); off
+    /// by default: uncentred PCA kept more dev recall at 64 and 32 dims (BENCHMARKS.md)
+    #[arg(long)]
+    pub center: bool,
+    /// Start the adapter from identity instead of the PCA rotation
+    #[arg(long)]
+    pub init_identity: bool,
+    /// Count Substitute judgments as positives too
+    #[arg(long)]
+    pub substitutes: bool,
+    /// Adapter: peak learning rate
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Adapter: AdamW weight decay
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Adapter: pairs per step
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Adapter: maximum epochs
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Adapter: random extra negatives per step
+    #[arg(long)]
+    pub extra_negatives: Option<usize>,
+    /// Adapter: weight of the similarity-preservation term
+    #[arg(long)]
+    pub preserve_weight: Option<f64>,
+    /// Adapter: train the map itself, not its difference from the start
+    #[arg(long)]
+    pub no_residual: bool,
+    /// Adapter: dev evaluations without improvement before stopping
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Adapter: steps between dev evaluations (0 = every epoch)
+    #[arg(long)]
+    pub eval_every: Option<usize>,
+    /// Adapter: steps of learning-rate warm-up
+    #[arg(long)]
+    pub warmup_steps: Option<usize>,
+    /// Only report the dev figures: save nothing (for hyper-parameter searches)
+    #[arg(long)]
+    pub dev_only: bool,
+    /// Adapter: random seed
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print the summary as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl TrainDenseArgs {
+    fn options(&self) -> TrainDenseOptions {
+        let mut adapter = AdapterConfig::default();
+        let set = |slot: &mut f64, v: Option<f64>| {
+            if let Some(v) = v {
+                *slot = v;
+            }
+        };
+        set(&mut adapter.lr, self.lr);
+        set(&mut adapter.weight_decay, self.weight_decay);
+        set(&mut adapter.preserve_weight, self.preserve_weight);
+        adapter.batch_size = self.batch_size.unwrap_or(adapter.batch_size);
+        adapter.epochs = self.epochs.unwrap_or(adapter.epochs);
+        adapter.extra_negatives = self.extra_negatives.unwrap_or(adapter.extra_negatives);
+        adapter.patience = self.patience.unwrap_or(adapter.patience);
+        adapter.seed = self.seed.unwrap_or(adapter.seed);
+        adapter.eval_every = self.eval_every.unwrap_or(adapter.eval_every);
+        adapter.warmup_steps = self.warmup_steps.unwrap_or(adapter.warmup_steps);
+        adapter.residual = !self.no_residual;
+        TrainDenseOptions {
+            method: match self.method {
+                MethodArg::Pca => ProjectionMethod::Pca,
+                MethodArg::Adapter => ProjectionMethod::Adapter,
+            },
+            name: self.name.clone(),
+            center: self.center,
+            init_pca: !self.init_identity,
+            substitutes: self.substitutes,
+            adapter,
+            save: !self.dev_only,
+        }
+    }
+}
+
+/// Runs a `train` subcommand.
+pub fn run(config: &Config, command: &TrainCommand) -> anyhow::Result<()> {
+    match command {
+        TrainCommand::Dense(args) => dense(config, args),
+    }
+}
+
+fn dense(config: &Config, args: &TrainDenseArgs) -> anyhow::Result<()> {
+    let summary = train_dense(config, &args.options())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        return Ok(());
+    }
+    if args.dev_only {
+        eprintln!(
+            "projection {:?}: dev figures only, nothing saved",
+            summary.name
+        );
+    } else {
+        eprintln!(
+            "projection {:?} ({}) saved to {}; projected index {}",
+            summary.name,
+            &summary.fingerprint[..12],
+            summary.projection_file.display(),
+            summary.index_file.display()
+        );
+    }
+    eprintln!(
+        "{} fit queries ({} pairs), {} dev queries; encoding {:.1} s, training {:.1} s",
+        summary.fit_queries,
+        summary.pairs,
+        summary.dev_queries,
+        summary.encode_seconds,
+        summary.train_seconds
+    );
+    if let Some(report) = &summary.report {
+        eprintln!(
+            "adapter: {} steps in {} epochs ({:.0} steps/s), kept step {}{}",
+            report.steps,
+            report.epochs,
+            report.steps_per_second,
+            report.best_step,
+            if report.stopped_early {
+                " (early stop)"
+            } else {
+                ""
+            }
+        );
+    }
+    println!(
+        "| dim | dev R@{k} base | dev R@{k} {} |\n|---|---|---|",
+        summary.name,
+        k = summary.dev_k
+    );
+    for row in &summary.dev {
+        println!("| {} | {:.4} | {:.4} |", row.dim, row.base, row.projected);
+    }
+    for (d, share) in &summary.explained {
+        eprintln!(
+            "variance in the first {d} components: {:.1}%",
+            share * 100.0
+        );
+    }
+    eprintln!(
+        "use it with: esci eval --strategy dense --dim 64 --projection {}",
+        summary.name
+    );
+    Ok(())
+}
