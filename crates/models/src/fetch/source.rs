@@ -107,6 +107,18 @@ impl WheelSource for Pip {
                 "--disable-pip-version-check",
                 "--no-input",
             ])
+            .args(spec.wheel_tags.iter().flat_map(|t| {
+                [
+                    "--python-version",
+                    t.python_version,
+                    "--implementation",
+                    t.implementation,
+                    "--abi",
+                    t.abi,
+                    "--platform",
+                    t.platform,
+                ]
+            }))
             .arg("-r")
             .arg(&requirements)
             .arg("-d")

@@ -1,0 +1,351 @@
+//! The ONNX graph of our BERT and its three heads, written from `config.json` and the
+//! safetensors weights (either naming layout, through [`esci_models::Weights`]).
+//!
+//! It is the same computation as `esci_models::BertModel` (post-LayerNorm, absolute
+//! positions, exact GELU, additive key mask), in the op patterns ONNX Runtime's CPU
+//! optimiser fuses (LayerNormalization, GELU, MatMul + Add). Heads:
+//! - dense: mean (over the attention mask) or CLS pooling → `pooled` `[batch, hidden]`;
+//!   the L2 normalisation happens in Rust, exactly as the candle encoder does it.
+//! - SPLADE: MLM transform + decoder tied to the word embeddings + bias, `relu`, masked
+//!   max over positions → `activations` `[batch, vocab]`; `log1p` and pruning in Rust.
+//! - cross: pooler (`tanh`) or raw CLS → `pooled`; the linear scoring head is applied in
+//!   Rust, so a head can be swapped without rewriting the graph.
+
+use crate::error::{OnnxError, Result};
+use crate::graph::{GraphBuilder, Precision};
+use crate::proto::{Attr, DataType, Dim};
+use candle_nn::Init;
+use esci_models::{BertConfig, Pooling, Weights};
+
+/// Bumped whenever the graph this module writes changes, so cached files are rebuilt.
+pub const GRAPH_VERSION: u32 = 1;
+
+/// Added to attention scores of padded keys (as in the candle BERT).
+const MASKED_SCORE: f32 = -1e9;
+
+/// Which head the graph ends in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Head {
+    /// Pooled sentence vector (not yet normalised).
+    Dense(Pooling),
+    /// Max-pooled `relu` MLM activations over the vocabulary.
+    Splade,
+    /// Pooler output (or CLS) of a (query, document) pair; uses token type ids.
+    Cross,
+}
+
+impl Head {
+    /// Short name for file names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Head::Dense(Pooling::Mean) => "dense-mean",
+            Head::Dense(Pooling::Cls) => "dense-cls",
+            Head::Splade => "splade",
+            Head::Cross => "cross",
+        }
+    }
+
+    /// Name of the graph output.
+    pub fn output(self) -> &'static str {
+        match self {
+            Head::Splade => "activations",
+            _ => "pooled",
+        }
+    }
+
+    /// Whether the graph takes `token_type_ids` (pairs); single texts are all segment 0.
+    pub fn uses_token_types(self) -> bool {
+        self == Head::Cross
+    }
+}
+
+/// Reads a tensor as a flat f32 vector, checking its shape.
+fn read(w: &Weights<'_>, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+    Ok(w.get(shape, name, Init::Const(0.0))?
+        .flatten_all()?
+        .to_vec1::<f32>()?)
+}
+
+/// Writes the ONNX model of `head` over the BERT in `weights` (canonical names).
+pub fn build(
+    weights: &Weights<'_>,
+    config: &BertConfig,
+    head: Head,
+    precision: Precision,
+    metadata: &[(&str, &str)],
+) -> Result<Vec<u8>> {
+    config
+        .validate()
+        .map_err(|reason| OnnxError::InvalidArgument(format!("BERT config: {reason}")))?;
+    let (h, v) = (config.hidden_size, config.vocab_size);
+    let eps = config.layer_norm_eps;
+    let mut g = GraphBuilder::new(precision);
+    let batch_seq = [Dim::Named("batch"), Dim::Named("seq")];
+    let ids = g.input("input_ids", DataType::Int64, &batch_seq);
+    let mask = g.input("attention_mask", DataType::Int64, &batch_seq);
+
+    // Embeddings: word + position[0..seq] + token type, then LayerNorm.
+    let e = weights.pp("embeddings");
+    let word_table = read(&e, "word_embeddings.weight", &[v, h])?;
+    let word_name = g.f32s("word_embeddings", &[v, h], &word_table);
+    let mut x = g.op("Gather", &[&word_name, &ids], "word", &[]);
+    let positions = read(
+        &e,
+        "position_embeddings.weight",
+        &[config.max_position_embeddings, h],
+    )?;
+    let pos_table = g.f32s(
+        "position_embeddings",
+        &[config.max_position_embeddings, h],
+        &positions,
+    );
+    let seq_len = g.op(
+        "Shape",
+        &[&ids],
+        "seq_len",
+        &[("start", Attr::Int(1)), ("end", Attr::Int(2))],
+    );
+    let zero = g.i64s("zero", &[1], &[0]);
+    let axis0 = g.i64s("axis0", &[1], &[0]);
+    let pos = g.op(
+        "Slice",
+        &[&pos_table, &zero, &seq_len, &axis0],
+        "positions",
+        &[],
+    );
+    x = g.op("Add", &[&x, &pos], "embed", &[]);
+    let types = read(
+        &e,
+        "token_type_embeddings.weight",
+        &[config.type_vocab_size, h],
+    )?;
+    if head.uses_token_types() {
+        let type_ids = g.input("token_type_ids", DataType::Int64, &batch_seq);
+        let table = g.f32s(
+            "token_type_embeddings",
+            &[config.type_vocab_size, h],
+            &types,
+        );
+        let t = g.op("Gather", &[&table, &type_ids], "types", &[]);
+        x = g.op("Add", &[&x, &t], "embed", &[]);
+    } else {
+        let row0 = g.f32s("token_type_0", &[h], &types[..h]);
+        x = g.op("Add", &[&x, &row0], "embed", &[]);
+    }
+    x = g.layer_norm(
+        &x,
+        &read(&e, "LayerNorm.weight", &[h])?,
+        &read(&e, "LayerNorm.bias", &[h])?,
+        eps,
+        "embed_ln",
+    );
+
+    // Additive key mask [batch, 1, 1, seq]: 0 for tokens, MASKED_SCORE for padding.
+    let mask_f = g.op(
+        "Cast",
+        &[&mask],
+        "mask_f",
+        &[("to", Attr::Int(DataType::Float as i64))],
+    );
+    let one = g.scalar("one", 1.0);
+    let inverted = g.op("Sub", &[&one, &mask_f], "mask_inv", &[]);
+    let masked = g.scalar("masked_score", MASKED_SCORE);
+    let bias = g.op("Mul", &[&inverted, &masked], "mask_bias", &[]);
+    let axes12 = g.i64s("axes12", &[2], &[1, 2]);
+    let mask_bias = g.op("Unsqueeze", &[&bias, &axes12], "mask_bias", &[]);
+
+    let heads = config.num_attention_heads;
+    let head_dim = h / heads;
+    let split_shape = g.i64s("split_shape", &[4], &[0, 0, heads as i64, head_dim as i64]);
+    let merge_shape = g.i64s("merge_shape", &[3], &[0, 0, h as i64]);
+    let scale = g.scalar("scale", 1.0 / (head_dim as f32).sqrt());
+    for i in 0..config.num_hidden_layers {
+        let l = weights.pp(format!("encoder.layer.{i}"));
+        let a = l.pp("attention");
+        let lin = |g: &mut GraphBuilder,
+                   x: &str,
+                   w: &Weights<'_>,
+                   name: &str,
+                   n_in: usize,
+                   n_out: usize| {
+            let weight = read(w, &format!("{name}.weight"), &[n_out, n_in])?;
+            let b = read(w, &format!("{name}.bias"), &[n_out])?;
+            Ok::<_, OnnxError>(g.linear(
+                x,
+                &weight,
+                &b,
+                n_in,
+                n_out,
+                &format!("l{i}_{}", name.replace('.', "_")),
+            ))
+        };
+        let q = lin(&mut g, &x, &a, "self.query", h, h)?;
+        let k = lin(&mut g, &x, &a, "self.key", h, h)?;
+        let val = lin(&mut g, &x, &a, "self.value", h, h)?;
+        let q = g.op("Reshape", &[&q, &split_shape], "q", &[]);
+        let q = g.op(
+            "Transpose",
+            &[&q],
+            "q",
+            &[("perm", Attr::Ints(vec![0, 2, 1, 3]))],
+        );
+        let k = g.op("Reshape", &[&k, &split_shape], "k", &[]);
+        let k = g.op(
+            "Transpose",
+            &[&k],
+            "k",
+            &[("perm", Attr::Ints(vec![0, 2, 3, 1]))],
+        );
+        let val = g.op("Reshape", &[&val, &split_shape], "v", &[]);
+        let val = g.op(
+            "Transpose",
+            &[&val],
+            "v",
+            &[("perm", Attr::Ints(vec![0, 2, 1, 3]))],
+        );
+        let scores = g.op("MatMul", &[&q, &k], "scores", &[]);
+        let scores = g.op("Mul", &[&scores, &scale], "scores", &[]);
+        let scores = g.op("Add", &[&scores, &mask_bias], "scores", &[]);
+        let probs = g.op("Softmax", &[&scores], "probs", &[("axis", Attr::Int(-1))]);
+        let ctx = g.op("MatMul", &[&probs, &val], "ctx", &[]);
+        let ctx = g.op(
+            "Transpose",
+            &[&ctx],
+            "ctx",
+            &[("perm", Attr::Ints(vec![0, 2, 1, 3]))],
+        );
+        let ctx = g.op("Reshape", &[&ctx, &merge_shape], "ctx", &[]);
+        let out = lin(&mut g, &ctx, &a, "output.dense", h, h)?;
+        let res = g.op("Add", &[&out, &x], "attn_res", &[]);
+        let attended = g.layer_norm(
+            &res,
+            &read(&a, "output.LayerNorm.weight", &[h])?,
+            &read(&a, "output.LayerNorm.bias", &[h])?,
+            eps,
+            &format!("l{i}_attn_ln"),
+        );
+        let inner = lin(
+            &mut g,
+            &attended,
+            &l,
+            "intermediate.dense",
+            h,
+            config.intermediate_size,
+        )?;
+        let inner = g.gelu(&inner, &format!("l{i}_gelu"));
+        let out = lin(
+            &mut g,
+            &inner,
+            &l,
+            "output.dense",
+            config.intermediate_size,
+            h,
+        )?;
+        let res = g.op("Add", &[&out, &attended], "ffn_res", &[]);
+        x = g.layer_norm(
+            &res,
+            &read(&l, "output.LayerNorm.weight", &[h])?,
+            &read(&l, "output.LayerNorm.bias", &[h])?,
+            eps,
+            &format!("l{i}_ffn_ln"),
+        );
+    }
+
+    let batch_hidden = [Dim::Named("batch"), Dim::Fixed(h as i64)];
+    match head {
+        Head::Dense(Pooling::Mean) => {
+            let axis_last = g.i64s("axis_last", &[1], &[-1]);
+            let m = g.op("Unsqueeze", &[&mask_f, &axis_last], "mask3", &[]);
+            let weighted = g.op("Mul", &[&x, &m], "weighted", &[]);
+            let axis1 = g.i64s("axis1", &[1], &[1]);
+            let keep0 = [("keepdims", Attr::Int(0))];
+            let sum = g.op("ReduceSum", &[&weighted, &axis1], "sum", &keep0);
+            let count = g.op("ReduceSum", &[&m, &axis1], "count", &keep0);
+            let floor = g.scalar("count_floor", 1e-9);
+            let count = g.op("Max", &[&count, &floor], "count", &[]);
+            let mean = g.op("Div", &[&sum, &count], "mean", &[]);
+            g.output(&mean, head.output(), DataType::Float, &batch_hidden);
+        }
+        Head::Dense(Pooling::Cls) => {
+            let cls = cls_vector(&mut g, &x);
+            g.output(&cls, head.output(), DataType::Float, &batch_hidden);
+        }
+        Head::Cross => {
+            let cls = cls_vector(&mut g, &x);
+            let pooled = if weights.contains("pooler.dense.weight") {
+                let p = weights.pp("pooler.dense");
+                let dense = g.linear(
+                    &cls,
+                    &read(&p, "weight", &[h, h])?,
+                    &read(&p, "bias", &[h])?,
+                    h,
+                    h,
+                    "pooler",
+                );
+                g.op("Tanh", &[&dense], "pooler", &[])
+            } else {
+                cls
+            };
+            g.output(&pooled, head.output(), DataType::Float, &batch_hidden);
+        }
+        Head::Splade => {
+            let p = weights.pp("cls.predictions");
+            let t = p.pp("transform");
+            let dense = g.linear(
+                &x,
+                &read(&t, "dense.weight", &[h, h])?,
+                &read(&t, "dense.bias", &[h])?,
+                h,
+                h,
+                "mlm_transform",
+            );
+            let act = g.gelu(&dense, "mlm_gelu");
+            let normed = g.layer_norm(
+                &act,
+                &read(&t, "LayerNorm.weight", &[h])?,
+                &read(&t, "LayerNorm.bias", &[h])?,
+                eps,
+                "mlm_ln",
+            );
+            let decoder = if p.contains("decoder.weight") {
+                read(&p, "decoder.weight", &[v, h])?
+            } else {
+                word_table
+            };
+            let logits = g.linear(
+                &normed,
+                &decoder,
+                &read(&p, "bias", &[v])?,
+                h,
+                v,
+                "mlm_decoder",
+            );
+            let relu = g.op("Relu", &[&logits], "relu", &[]);
+            // relu ≥ 0, so zeroing padded rows cannot raise the max of a real row.
+            let axis_last = g.i64s("axis_last", &[1], &[-1]);
+            let m = g.op("Unsqueeze", &[&mask_f, &axis_last], "mask3", &[]);
+            let relu = g.op("Mul", &[&relu, &m], "relu_masked", &[]);
+            // Opset 17's ReduceMax takes its axes as an attribute (an input from 18).
+            let max = g.op(
+                "ReduceMax",
+                &[&relu],
+                "max",
+                &[("axes", Attr::Ints(vec![1])), ("keepdims", Attr::Int(0))],
+            );
+            g.output(
+                &max,
+                head.output(),
+                DataType::Float,
+                &[Dim::Named("batch"), Dim::Fixed(v as i64)],
+            );
+        }
+    }
+    let name = format!("bert-{}-{}", head.name(), precision.name());
+    Ok(g.finish(&name, metadata))
+}
+
+/// `x[:, 0, :]`: the `[CLS]` vector of each row.
+fn cls_vector(g: &mut GraphBuilder, x: &str) -> String {
+    let index = g.i64s("cls_index", &[], &[0]);
+    g.op("Gather", &[x, &index], "cls", &[("axis", Attr::Int(1))])
+}

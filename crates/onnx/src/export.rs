@@ -1,0 +1,69 @@
+//! Graph files cached next to the model: written once per (model content, head,
+//! precision, graph version), atomically, and rebuilt when missing.
+//!
+//! The file name carries the model's content fingerprint (`esci_models::fetch::
+//! model_fingerprint`: config, weights, tokenizer) and [`GRAPH_VERSION`], so retrained
+//! weights or a changed graph builder never reuse a stale graph; old files are simply
+//! left behind (a few tens of MB each).
+
+use crate::bert_graph::{self, GRAPH_VERSION, Head};
+use crate::error::{OnnxError, Result};
+use crate::graph::Precision;
+use esci_core::atomic_file::write_atomically;
+use esci_models::fetch::model_fingerprint;
+use esci_models::{BertConfig, Weights};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Default cache directory of a model: `<model_dir>/onnx`.
+pub fn default_cache_dir(model_dir: &Path) -> PathBuf {
+    model_dir.join("onnx")
+}
+
+/// Path of the graph of `head` at `precision` for the model in `model_dir`, writing it
+/// first if it is not in `cache_dir` (default [`default_cache_dir`]).
+pub fn graph_file(
+    model_dir: &Path,
+    head: Head,
+    precision: Precision,
+    cache_dir: Option<&Path>,
+) -> Result<PathBuf> {
+    let fingerprint = model_fingerprint(model_dir)?;
+    let dir = cache_dir.map_or_else(|| default_cache_dir(model_dir), Path::to_path_buf);
+    let path = dir.join(format!(
+        "{}-{}-g{GRAPH_VERSION}-{}.onnx",
+        head.name(),
+        precision.name(),
+        &fingerprint[..16]
+    ));
+    if path.is_file() {
+        return Ok(path);
+    }
+    let started = std::time::Instant::now();
+    let config = BertConfig::from_file(&model_dir.join("config.json"))?;
+    let weights = Weights::open(&model_dir.join("model.safetensors"))?;
+    let version = GRAPH_VERSION.to_string();
+    let bytes = bert_graph::build(
+        &weights,
+        &config,
+        head,
+        precision,
+        &[
+            ("esci.model_fingerprint", &fingerprint),
+            ("esci.head", head.name()),
+            ("esci.precision", precision.name()),
+            ("esci.graph_version", &version),
+        ],
+    )?;
+    std::fs::create_dir_all(&dir).map_err(|source| OnnxError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    write_atomically(&path, |w| w.write_all(&bytes)).map_err(|source| OnnxError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    tracing::info!(path = %path.display(), bytes = bytes.len(),
+        seconds = started.elapsed().as_secs_f64(), "wrote ONNX graph");
+    Ok(path)
+}

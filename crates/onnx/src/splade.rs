@@ -1,0 +1,128 @@
+//! [`OnnxSpladeEncoder`]: `esci_models::SpladeEncoder` on ONNX Runtime.
+//!
+//! The graph returns `max over real tokens of relu(logits)` for the whole vocabulary;
+//! `log1p` and pruning happen here on the non-zero entries only, exactly as the candle
+//! encoder does them, so both produce the same [`SparseVector`]s.
+
+use crate::batch::{Inputs, map_in_buckets};
+use crate::bert_graph::Head;
+use crate::common::Loaded;
+use crate::error::{OnnxError, Result};
+use crate::options::OnnxOptions;
+use esci_models::{SparseVector, SpladeOptions, TextTokenizer};
+use std::path::Path;
+
+/// A loaded SPLADE encoder on ONNX Runtime. `Send + Sync`: sessions are pooled.
+#[derive(Debug)]
+pub struct OnnxSpladeEncoder {
+    loaded: Loaded,
+    vocabulary: Vec<String>,
+    options: SpladeOptions,
+}
+
+impl OnnxSpladeEncoder {
+    /// Loads a `BertForMaskedLM` directory (decoder tied to the word embeddings unless
+    /// the checkpoint has its own) and a session pool over its graph.
+    pub fn load(model_dir: &Path, options: SpladeOptions, onnx: &OnnxOptions) -> Result<Self> {
+        if options.min_weight.is_nan() || options.min_weight < 0.0 {
+            return Err(OnnxError::InvalidArgument(format!(
+                "min_weight {} must be a number >= 0",
+                options.min_weight
+            )));
+        }
+        let loaded = Loaded::new(
+            model_dir,
+            Head::Splade,
+            options.max_length,
+            options.batch_size,
+            onnx,
+        )?;
+        let mut vocabulary = loaded.tokenizer.vocabulary();
+        let v = loaded.config.vocab_size;
+        vocabulary.resize(v.max(vocabulary.len()), String::new());
+        Ok(OnnxSpladeEncoder {
+            loaded,
+            vocabulary,
+            options,
+        })
+    }
+
+    /// The options the encoder was loaded with.
+    pub fn options(&self) -> &SpladeOptions {
+        &self.options
+    }
+
+    /// The tokenizer (to inspect ids).
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        &self.loaded.tokenizer
+    }
+
+    /// The graph file the sessions run.
+    pub fn graph(&self) -> &Path {
+        self.loaded.pool.graph()
+    }
+
+    /// Vocabulary size: term ids are below it.
+    pub fn vocab_size(&self) -> usize {
+        self.loaded.config.vocab_size
+    }
+
+    /// The WordPiece token of a term id, for display (`None` outside the vocabulary).
+    pub fn token(&self, id: u32) -> Option<&str> {
+        self.vocabulary.get(id as usize).map(String::as_str)
+    }
+
+    /// Sparse vectors of `texts`, in input order (queries and documents alike).
+    pub fn encode(&self, texts: &[&str]) -> Result<Vec<SparseVector>> {
+        let encoded = self.loaded.tokenizer.encode_all(texts, None)?;
+        let pad = self.loaded.tokenizer.pad_id();
+        map_in_buckets(
+            &encoded,
+            self.options.batch_size,
+            &self.loaded.pool,
+            |s, members| {
+                let rows = Inputs::new(members, pad, false)?.run(s, Head::Splade.output())?;
+                Ok(rows
+                    .iter()
+                    .map(|r| sparsify(r, self.options.top_k, self.options.min_weight))
+                    .collect())
+            },
+        )
+    }
+}
+
+/// `log1p` of the positive activations, above `min_weight`, optionally the `top_k`
+/// heaviest; ids ascending (the candle encoder's pruning, term for term).
+pub(crate) fn sparsify(relu_max: &[f32], top_k: Option<usize>, min_weight: f32) -> SparseVector {
+    let mut terms: Vec<(u32, f32)> = relu_max
+        .iter()
+        .enumerate()
+        .filter(|&(_, &x)| x > 0.0)
+        .map(|(id, &x)| (id as u32, x.ln_1p()))
+        .filter(|&(_, w)| w > min_weight)
+        .collect();
+    if let Some(k) = top_k
+        && terms.len() > k
+    {
+        terms.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        terms.truncate(k);
+        terms.sort_by_key(|t| t.0);
+    }
+    SparseVector { terms }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparsify_keeps_positive_terms_and_prunes_like_candle() {
+        let acts = [0.0, 3.0, -1.0, 0.5, 9.0, 0.01];
+        let all = sparsify(&acts, None, 0.0);
+        let ids = |v: &SparseVector| v.terms.iter().map(|t| t.0).collect::<Vec<_>>();
+        assert_eq!(ids(&all), vec![1, 3, 4, 5]);
+        assert!((all.terms[0].1 - 3f32.ln_1p()).abs() < 1e-7);
+        assert_eq!(ids(&sparsify(&acts, Some(2), 0.0)), vec![1, 4]);
+        assert_eq!(sparsify(&acts, None, 0.1).len(), 3);
+    }
+}
