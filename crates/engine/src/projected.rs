@@ -70,7 +70,7 @@ pub(crate) fn open_projected_dense(
     let entry = manifest.projections.get(name).ok_or_else(|| {
         let known: Vec<&str> = manifest.projections.keys().map(String::as_str).collect();
         EngineError::Artifacts(format!(
-            "no projection {name:?} in {} (built: {}): run `esci train dense --method {name}`",
+            "no projection {name:?} in {} (built: {}): make it with `esci train dense --method pca|adapter --name {name}`",
             dir.display(),
             if known.is_empty() {
                 "none".into()

@@ -24,6 +24,7 @@ pub mod loss;
 pub mod pairs;
 pub mod pca;
 mod projection;
+mod trainer;
 
 pub use error::TrainError;
 pub use projection::Projection;

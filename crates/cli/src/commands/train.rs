@@ -38,9 +38,10 @@ pub struct TrainDenseArgs {
     /// Start the adapter from identity instead of the PCA rotation
     #[arg(long)]
     pub init_identity: bool,
-    /// Count Substitute judgments as positives too
+    /// Only Exact judgments are positives (by default Substitutes count too: slightly
+    /// better on dev, BENCHMARKS.md)
     #[arg(long)]
-    pub substitutes: bool,
+    pub exact_only: bool,
     /// Adapter: peak learning rate
     #[arg(long)]
     pub lr: Option<f64>,
@@ -65,7 +66,7 @@ pub struct TrainDenseArgs {
     /// Adapter: dev evaluations without improvement before stopping
     #[arg(long)]
     pub patience: Option<usize>,
-    /// Adapter: steps between dev evaluations (0 = every epoch)
+    /// Adapter: steps between dev evaluations (0 = every epoch) [default: 12]
     #[arg(long)]
     pub eval_every: Option<usize>,
     /// Adapter: steps of learning-rate warm-up
@@ -109,7 +110,7 @@ impl TrainDenseArgs {
             name: self.name.clone(),
             center: self.center,
             init_pca: !self.init_identity,
-            substitutes: self.substitutes,
+            substitutes: !self.exact_only,
             adapter,
             save: !self.dev_only,
         }
