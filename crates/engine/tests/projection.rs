@@ -1,0 +1,169 @@
+//! Learned projections end to end on a small catalog: `train_dense` (PCA and a short
+//! adapter run) writes the projection and the projected index, `Searcher::open` serves
+//! it under `dense-<name>@d`, and every mismatch is refused with both sides named.
+
+use esci_engine::{
+    Config, ProjectionMethod, Searcher, Strategy, TrainDenseOptions, build_index, projection_path,
+    train_dense,
+};
+use esci_train::Projection;
+use esci_train::adapter::AdapterConfig;
+use std::path::{Path, PathBuf};
+
+fn models_dir() -> PathBuf {
+    let dir = match std::env::var_os("ESCI_MODELS_DIR") {
+        Some(d) if !d.is_empty() => PathBuf::from(d),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/models"),
+    };
+    assert!(
+        dir.join("all-minilm-l6-v2/model.safetensors").is_file(),
+        "models not found in {}: run `cargo run -- models fetch`",
+        dir.display()
+    );
+    dir
+}
+
+const TITLES: [&str; 8] = [
+    "Logitech M185 Wireless Mouse, 2.4GHz with USB Receiver",
+    "Bluetooth Mouse for Laptop, Silent Click",
+    "DEWALT 20V MAX Cordless Drill Kit",
+    "Garden Hose 50 ft, Kink Free",
+    "USB-C Charging Cable, 6 ft, Braided",
+    "Ergonomic Vertical Mouse, Rechargeable",
+    "Stainless Steel Water Bottle, 32 oz",
+    "Running Shoes for Men, Lightweight",
+];
+
+/// (query_id, query, product, label, split); ids 4 and 6 fall in the dev carve.
+const JUDGMENTS: [(&str, &str, usize, &str, &str); 7] = [
+    ("1", "wireless mouse", 0, "E", "train"),
+    ("1", "wireless mouse", 5, "S", "train"),
+    ("2", "cordless drill", 2, "E", "train"),
+    ("3", "water bottle", 6, "E", "train"),
+    ("4", "garden hose", 3, "E", "train"),
+    ("6", "usb c cable", 4, "E", "train"),
+    ("7", "running shoes", 7, "E", "test"),
+];
+
+fn setup(tmp: &Path) -> Config {
+    let products: Vec<String> = TITLES
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            serde_json::json!({"product_id": format!("P{i}"), "product_title": t}).to_string()
+        })
+        .collect();
+    std::fs::write(tmp.join("catalog.jsonl"), products.join("\n")).unwrap();
+    let judgments: Vec<String> = JUDGMENTS
+        .iter()
+        .map(|(id, q, doc, label, split)| {
+            serde_json::json!({"query_id": id, "query": q, "product_id": format!("P{doc}"),
+                "esci_label": label, "split": split})
+            .to_string()
+        })
+        .collect();
+    std::fs::write(tmp.join("judgments.jsonl"), judgments.join("\n")).unwrap();
+    let mut config = Config::default();
+    config.data.dir = tmp.to_owned();
+    config.data.products = "catalog.jsonl".into();
+    config.data.examples = "judgments.jsonl".into();
+    config.data.locale = String::new();
+    config.artifacts.dir = tmp.join("artifacts");
+    config.models.dir = tmp.join("models");
+    // The projection is saved under the models directory: link the real models into a
+    // private one so the test writes nothing into the shared data/models.
+    std::fs::create_dir_all(&config.models.dir).unwrap();
+    for name in ["all-minilm-l6-v2", "splade-tiny"] {
+        std::os::unix::fs::symlink(models_dir().join(name), config.models.dir.join(name)).unwrap();
+    }
+    config.neural.splade = false;
+    config
+}
+
+fn options(method: ProjectionMethod) -> TrainDenseOptions {
+    TrainDenseOptions {
+        method,
+        name: None,
+        center: false,
+        init_pca: true,
+        substitutes: true,
+        adapter: AdapterConfig {
+            batch_size: 4,
+            epochs: 3,
+            extra_negatives: 2,
+            preserve_batch: 4,
+            dev_k: 3,
+            ..AdapterConfig::default()
+        },
+        save: true,
+    }
+}
+
+#[test]
+fn projections_are_trained_served_and_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut config = setup(tmp.path());
+    build_index(&config).unwrap();
+
+    let pca = train_dense(&config, &options(ProjectionMethod::Pca)).unwrap();
+    assert_eq!(
+        (pca.fit_queries, pca.dev_queries),
+        (3, 2),
+        "test query 7 is never used"
+    );
+    assert!(pca.index_file.is_file() && pca.projection_file.is_file());
+    let adapter = train_dense(&config, &options(ProjectionMethod::Adapter)).unwrap();
+    assert_eq!(adapter.pairs, 4, "E and S pairs of the fit queries");
+    assert!(adapter.report.as_ref().unwrap().steps > 0);
+
+    let dense = Strategy::parse("dense").unwrap();
+    for (name, dim, shown) in [("pca", 4, "dense-pca@4"), ("adapter", 384, "dense-adapter")] {
+        config.neural.projection = Some(name.into());
+        config.neural.dim = Some(dim);
+        let searcher = Searcher::open(&config, false).unwrap();
+        assert_eq!(searcher.retriever(&dense, 3).unwrap().name(), shown);
+        let hits = searcher.search("cordless drill", 3, &dense).unwrap();
+        assert_eq!(hits.len(), 3);
+    }
+    // PCA is a rotation: at full dimension it ranks like the base model.
+    config.neural.dim = None;
+    config.neural.projection = Some("pca".into());
+    let rotated = Searcher::open(&config, false).unwrap();
+    config.neural.projection = None;
+    let base = Searcher::open(&config, false).unwrap();
+    let docs = |s: &Searcher| -> Vec<u32> {
+        s.search("wireless mouse", 8, &dense)
+            .unwrap()
+            .iter()
+            .map(|r| r.doc)
+            .collect()
+    };
+    assert_eq!(docs(&rotated), docs(&base));
+
+    // An unknown name says how to make it.
+    config.neural.projection = Some("nope".into());
+    let err = Searcher::open(&config, false).err().unwrap().to_string();
+    assert!(err.contains("esci train dense"), "{err}");
+
+    // A projection file fitted for another model is refused, naming both fingerprints.
+    config.neural.projection = Some("pca".into());
+    let path = projection_path(&config, "pca");
+    let real = Projection::load(&path).unwrap();
+    Projection::identity(384, "another-model")
+        .unwrap()
+        .save(&path)
+        .unwrap();
+    let err = Searcher::open(&config, false).err().unwrap().to_string();
+    assert!(
+        err.contains("another-model") && err.contains(real.base_model()),
+        "{err}"
+    );
+
+    // The right model but another projection than the index was built with.
+    Projection::identity(384, real.base_model())
+        .unwrap()
+        .save(&path)
+        .unwrap();
+    let err = Searcher::open(&config, false).err().unwrap().to_string();
+    assert!(err.contains(real.fingerprint()), "{err}");
+}
