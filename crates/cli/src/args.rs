@@ -65,6 +65,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// The main job: build the indexes, then evaluate on the test split
     Run(RunArgs),
+    /// The experiment grid: every fused strategy at every Matryoshka dimension, per
+    /// dense model variant; writes Markdown tables, JSON and a recall-vs-dimension SVG
+    Ablation(AblationArgs),
     /// Benchmarks that print figures
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -198,6 +201,44 @@ pub struct EvalArgs {
     pub no_tune: bool,
 }
 
+/// Flags of `ablation`.
+#[derive(Debug, Args)]
+pub struct AblationArgs {
+    /// Dense model variants, comma-separated: base (naive truncation) and any trained
+    /// projection (pca, adapter)
+    #[arg(long = "model", value_delimiter = ',', default_value = "base")]
+    pub models: Vec<String>,
+    /// Matryoshka dimensions, comma-separated
+    #[arg(long, value_delimiter = ',', default_value = "384,256,128,64,32")]
+    pub dims: Vec<usize>,
+    /// Query set scored: test, train, dev or fit [default: test]
+    #[arg(long, value_parser = parse_split)]
+    pub split: Option<QuerySet>,
+    /// Fusion of several retrievers: rrf, minmax or zscore [default: rrf]
+    #[arg(long, value_parser = parse_fusion)]
+    pub fusion: Option<FusionMethod>,
+    /// Use the configured fusion k and weights instead of tuning each cell on dev
+    #[arg(long)]
+    pub no_tune: bool,
+    /// Minimum seconds of each timing pass per cell [default: 1]
+    #[arg(long)]
+    pub min_timing_seconds: Option<f64>,
+}
+
+impl AblationArgs {
+    /// Applies the evaluation flags shared with `eval`.
+    pub fn apply(&self, config: &mut Config) -> anyhow::Result<()> {
+        EvalArgs {
+            split: self.split,
+            fusion: self.fusion,
+            no_tune: self.no_tune,
+            min_timing_seconds: self.min_timing_seconds,
+            ..EvalArgs::default()
+        }
+        .apply(config)
+    }
+}
+
 /// Flags of `run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -234,6 +275,9 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Measure the fused first stage (dense@d + BM25 + SPLADE, query encoding included)
+    /// on a large catalog: build, memory, latency per stage, all-core QPS
+    Hybrid(BenchHybridArgs),
     /// Measure the SPLADE index (build, pruned vs exhaustive top-200) on synthetic SPLADE-like data
     Sparse {
         /// Documents
@@ -263,6 +307,30 @@ pub struct BenchEncodersArgs {
     /// Texts per forward pass
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
+}
+
+/// Flags of `bench hybrid`.
+#[derive(Debug, Args)]
+pub struct BenchHybridArgs {
+    /// Products file to index for BM25; its size sets the synthetic dense and SPLADE
+    /// document counts
+    #[arg(
+        long = "catalog",
+        default_value = "data/synthetic/shopping_queries_dataset_products.parquet"
+    )]
+    pub catalog: PathBuf,
+    /// Matryoshka prefix of the dense retriever
+    #[arg(long, default_value_t = 64)]
+    pub dim: usize,
+    /// Results per query
+    #[arg(short = 'k', long, default_value_t = 200)]
+    pub k: usize,
+    /// Minimum seconds of each timing pass
+    #[arg(long, default_value_t = 3.0)]
+    pub min_seconds: f64,
+    /// Seed of the synthetic document vectors
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }
 
 /// Flags of `bench gen-catalog`.

@@ -51,6 +51,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             commands::eval::run(&config, &args.eval.strategies, !args.eval.no_task1)?;
         }
         Command::Train(command) => commands::train::run(&config, command)?,
+        Command::Ablation(args) => {
+            args.apply(&mut config)?;
+            commands::ablation::run(&config, args)?;
+        }
         Command::Config => print!("{}", toml::to_string(&config)?),
         Command::Bench(BenchCommand::GenCatalog(args)) => {
             commands::bench::gen_catalog(&config, args)?
@@ -71,6 +75,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let report = esci_engine::bench::bench_sparse(*n, *seed, &options)?;
             println!("{}", report.markdown());
         }
+        Command::Bench(BenchCommand::Hybrid(args)) => commands::bench_hybrid::run(&config, args)?,
         Command::Bench(BenchCommand::Bm25(args)) => {
             args.index.apply(&mut config)?;
             commands::bench::bm25(&config, args)?;

@@ -16,6 +16,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod ablation;
 mod artifacts;
 pub mod bench;
 mod build;

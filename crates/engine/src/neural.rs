@@ -98,7 +98,8 @@ impl DenseRetriever {
         self
     }
 
-    fn encode(&self, query: &str) -> Result<Vec<f32>, RetrieveError> {
+    /// The query's vector as the index sees it (encoded, projected if configured).
+    pub fn encode_query(&self, query: &str) -> Result<Vec<f32>, RetrieveError> {
         let mut vectors = self
             .encoder
             .encode_queries(&[query])
@@ -117,14 +118,14 @@ impl Retriever for DenseRetriever {
     }
 
     fn search(&self, query: &str, k: usize) -> Result<Vec<Hit>, RetrieveError> {
-        let vector = self.encode(query)?;
+        let vector = self.encode_query(query)?;
         self.view
             .search(&vector, k)
             .map_err(|e| internal(&self.name, e))
     }
 
     fn score_docs(&self, query: &str, docs: &[DocId]) -> Result<Vec<f32>, RetrieveError> {
-        let vector = self.encode(query)?;
+        let vector = self.encode_query(query)?;
         self.view
             .score_docs(&vector, docs)
             .map_err(|e| internal(&self.name, e))
@@ -143,7 +144,8 @@ impl SpladeRetriever {
         SpladeRetriever { encoder, index }
     }
 
-    fn encode(&self, query: &str) -> Result<Vec<(u32, f32)>, RetrieveError> {
+    /// The query's weighted vocabulary terms.
+    pub fn encode_query(&self, query: &str) -> Result<Vec<(u32, f32)>, RetrieveError> {
         let mut vectors = self
             .encoder
             .encode(&[query])
@@ -158,14 +160,14 @@ impl Retriever for SpladeRetriever {
     }
 
     fn search(&self, query: &str, k: usize) -> Result<Vec<Hit>, RetrieveError> {
-        let terms = self.encode(query)?;
+        let terms = self.encode_query(query)?;
         self.index
             .search(&terms, k)
             .map_err(|e| internal("splade", e))
     }
 
     fn score_docs(&self, query: &str, docs: &[DocId]) -> Result<Vec<f32>, RetrieveError> {
-        let terms = self.encode(query)?;
+        let terms = self.encode_query(query)?;
         self.index
             .score_docs(&terms, docs)
             .map_err(|e| internal("splade", e))

@@ -103,6 +103,23 @@ pub struct SparseBenchReport {
     pub errors_within_bound: bool,
 }
 
+/// `n_docs` SPLADE-like documents (Zipf-distributed terms, topic structure with
+/// `docs_per_topic` documents per topic; 0 = none) from `seed`: a stand-in for an
+/// encoded catalog where encoding one is too slow, e.g. the 480k hybrid benchmark.
+pub fn synthetic_documents(
+    n_docs: usize,
+    vocab_size: u32,
+    docs_per_topic: usize,
+    seed: u64,
+) -> Vec<Vec<(u32, f32)>> {
+    let topics = n_docs.checked_div(docs_per_topic).map_or(0, |t| t.max(1));
+    let synth = Synth::new(vocab_size, seed, topics);
+    (0..n_docs)
+        .into_par_iter()
+        .map(|i| synth.document(i))
+        .collect()
+}
+
 /// Generates `n_docs` SPLADE-like documents and `options.queries` queries from `seed`,
 /// builds the index and times it (see [`SparseBenchReport`]).
 pub fn bench_sparse(

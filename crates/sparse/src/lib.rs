@@ -47,7 +47,9 @@ mod synth;
 mod taat;
 mod topk;
 
-pub use bench::{BenchLatency, SparseBenchOptions, SparseBenchReport, bench_sparse};
+pub use bench::{
+    BenchLatency, SparseBenchOptions, SparseBenchReport, bench_sparse, synthetic_documents,
+};
 pub use builder::{DocPruning, MAX_VOCAB_SIZE, SparseIndexBuilder};
 pub use error::SparseError;
 pub use format::FORMAT_VERSION;

@@ -3,12 +3,14 @@
 
 mod encoders;
 mod gen_catalog;
+mod hybrid;
 mod lexical;
 
 pub use encoders::{EncoderBenchOptions, EncoderBenchReport, run_encoder_bench};
 pub use esci_dense::{ScanBenchReport, bench_scan};
 pub use esci_sparse::{SparseBenchOptions, SparseBenchReport, bench_sparse};
 pub use gen_catalog::{GenOptions, generate_catalog};
+pub use hybrid::{HybridBenchOptions, HybridBenchReport, IndexFigures, run_hybrid_bench};
 pub use lexical::{Bm25BenchOptions, Bm25BenchReport, run_bm25_bench};
 
 /// Peak resident memory of this process so far, in MiB (Linux `VmHWM`; `None` elsewhere).
