@@ -18,7 +18,7 @@ use candle_nn::Init;
 use esci_models::{BertConfig, Pooling, Weights};
 
 /// Bumped whenever the graph this module writes changes, so cached files are rebuilt.
-pub const GRAPH_VERSION: u32 = 1;
+pub const GRAPH_VERSION: u32 = 2;
 
 /// Added to attention scores of padded keys (as in the candle BERT).
 const MASKED_SCORE: f32 = -1e9;
@@ -150,9 +150,9 @@ pub fn build(
     let one = g.scalar("one", 1.0);
     let inverted = g.op("Sub", &[&one, &mask_f], "mask_inv", &[]);
     let masked = g.scalar("masked_score", MASKED_SCORE);
-    let bias = g.op("Mul", &[&inverted, &masked], "mask_bias", &[]);
+    let mask_bias_2d = g.op("Mul", &[&inverted, &masked], "mask_bias", &[]);
     let axes12 = g.i64s("axes12", &[2], &[1, 2]);
-    let mask_bias = g.op("Unsqueeze", &[&bias, &axes12], "mask_bias", &[]);
+    let mask_bias = g.op("Unsqueeze", &[&mask_bias_2d, &axes12], "mask_bias", &[]);
 
     let heads = config.num_attention_heads;
     let head_dim = h / heads;
@@ -170,10 +170,11 @@ pub fn build(
                    n_out: usize| {
             let weight = read(w, &format!("{name}.weight"), &[n_out, n_in])?;
             let b = read(w, &format!("{name}.bias"), &[n_out])?;
+            let b = Some(b.as_slice());
             Ok::<_, OnnxError>(g.linear(
                 x,
                 &weight,
-                &b,
+                b,
                 n_in,
                 n_out,
                 &format!("l{i}_{}", name.replace('.', "_")),
@@ -277,7 +278,7 @@ pub fn build(
                 let dense = g.linear(
                     &cls,
                     &read(&p, "weight", &[h, h])?,
-                    &read(&p, "bias", &[h])?,
+                    Some(&read(&p, "bias", &[h])?),
                     h,
                     h,
                     "pooler",
@@ -294,7 +295,7 @@ pub fn build(
             let dense = g.linear(
                 &x,
                 &read(&t, "dense.weight", &[h, h])?,
-                &read(&t, "dense.bias", &[h])?,
+                Some(&read(&t, "dense.bias", &[h])?),
                 h,
                 h,
                 "mlm_transform",
@@ -312,26 +313,8 @@ pub fn build(
             } else {
                 word_table
             };
-            let logits = g.linear(
-                &normed,
-                &decoder,
-                &read(&p, "bias", &[v])?,
-                h,
-                v,
-                "mlm_decoder",
-            );
-            let relu = g.op("Relu", &[&logits], "relu", &[]);
-            // relu ≥ 0, so zeroing padded rows cannot raise the max of a real row.
-            let axis_last = g.i64s("axis_last", &[1], &[-1]);
-            let m = g.op("Unsqueeze", &[&mask_f, &axis_last], "mask3", &[]);
-            let relu = g.op("Mul", &[&relu, &m], "relu_masked", &[]);
-            // Opset 17's ReduceMax takes its axes as an attribute (an input from 18).
-            let max = g.op(
-                "ReduceMax",
-                &[&relu],
-                "max",
-                &[("axes", Attr::Ints(vec![1])), ("keepdims", Attr::Int(0))],
-            );
+            let bias = read(&p, "bias", &[v])?;
+            let max = splade_max(&mut g, &normed, &decoder, &bias, &mask_bias_2d, h, v);
             g.output(
                 &max,
                 head.output(),
@@ -342,6 +325,44 @@ pub fn build(
     }
     let name = format!("bert-{}-{}", head.name(), precision.name());
     Ok(g.finish(&name, metadata))
+}
+
+/// SPLADE's pooled activations `relu(max over real positions of (h · E^T) + b)`.
+///
+/// The decoder's `[batch, seq, vocab]` logits are by far the largest tensor (30522 wide),
+/// so every pass over them counts: the bias and `relu` commute with the max over
+/// positions and are applied to the pooled `[batch, vocab]` instead, and padded
+/// positions are pushed below any real logit by the additive mask before the max.
+fn splade_max(
+    g: &mut GraphBuilder,
+    hidden: &str,
+    decoder: &[f32],
+    bias: &[f32],
+    mask_bias_2d: &str,
+    h: usize,
+    v: usize,
+) -> String {
+    // (Measured and dropped: the transposed form E · h^T, whose max runs over the
+    // contiguous last axis, was slower in ONNX Runtime.)
+    let logits = g.linear(hidden, decoder, None, h, v, "mlm_decoder");
+    let axis_last = g.i64s("axis_last", &[1], &[-1]);
+    let m = g.op(
+        "Unsqueeze",
+        &[mask_bias_2d, &axis_last],
+        "mask_bias_3d",
+        &[],
+    );
+    let logits = g.op("Add", &[&logits, &m], "logits_masked", &[]);
+    // Opset 17's ReduceMax takes its axes as an attribute (an input from 18).
+    let max = g.op(
+        "ReduceMax",
+        &[&logits],
+        "max",
+        &[("axes", Attr::Ints(vec![1])), ("keepdims", Attr::Int(0))],
+    );
+    let b = g.f32s("mlm_bias", &[v], bias);
+    let biased = g.op("Add", &[&max, &b], "max_biased", &[]);
+    g.op("Relu", &[&biased], "activations", &[])
 }
 
 /// `x[:, 0, :]`: the `[CLS]` vector of each row.

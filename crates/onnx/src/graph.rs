@@ -141,23 +141,27 @@ impl GraphBuilder {
         out
     }
 
-    /// `x · W^T + b` for a PyTorch-layout weight `w` (`[out, in]`, row-major) and bias.
+    /// `x · W^T + b` for a PyTorch-layout weight `w` (`[out, in]`, row-major) and an
+    /// optional bias.
     pub fn linear(
         &mut self,
         x: &str,
         w: &[f32],
-        b: &[f32],
+        b: Option<&[f32]>,
         inputs: usize,
         outputs: usize,
         hint: &str,
     ) -> String {
         let wt = transpose(w, outputs, inputs);
-        let bias = self.f32s(&format!("{hint}_b"), &[outputs], b);
+        let bias = b.map(|b| self.f32s(&format!("{hint}_b"), &[outputs], b));
         match self.precision {
             Precision::Fp32 => {
                 let weight = self.f32s(&format!("{hint}_w"), &[inputs, outputs], &wt);
                 let product = self.op("MatMul", &[x, &weight], hint, &[]);
-                self.op("Add", &[&product, &bias], hint, &[])
+                match bias {
+                    Some(bias) => self.op("Add", &[&product, &bias], hint, &[]),
+                    None => product,
+                }
             }
             Precision::Int8 => {
                 let (q, scales) = quantize_per_column(&wt, inputs, outputs);
@@ -169,14 +173,12 @@ impl GraphBuilder {
                 );
                 let scale = self.f32s(&format!("{hint}_ws"), &[outputs], &scales);
                 self.uses_ms_domain = true;
-                // Inputs: A, B, b_scale, b_zero_point (absent: 0), bias.
-                self.op_in(
-                    MS_DOMAIN,
-                    "DynamicQuantizeMatMul",
-                    &[x, &qname, &scale, "", &bias],
-                    hint,
-                    &[],
-                )
+                // Inputs: A, B, b_scale, b_zero_point (absent: 0), bias (optional).
+                let mut inputs = vec![x, qname.as_str(), scale.as_str()];
+                if let Some(bias) = &bias {
+                    inputs.extend(["", bias.as_str()]);
+                }
+                self.op_in(MS_DOMAIN, "DynamicQuantizeMatMul", &inputs, hint, &[])
             }
         }
     }

@@ -12,7 +12,7 @@ use ort::environment::Environment;
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// Environment variable naming the ONNX Runtime library to load instead of the fetched
 /// one.
@@ -27,43 +27,48 @@ pub fn default_library() -> PathBuf {
     }
 }
 
-static ENVIRONMENT: OnceLock<std::result::Result<(PathBuf, Environment), String>> = OnceLock::new();
+/// The started environment and the library it came from. Only a success is kept: a
+/// failed start (a missing or broken file) can be retried with another path.
+static ENVIRONMENT: OnceLock<(PathBuf, Environment)> = OnceLock::new();
+static STARTING: Mutex<()> = Mutex::new(());
 
 /// The process's ONNX Runtime environment, started from `library` on first use.
 ///
 /// Fails with [`OnnxError::RuntimeMissing`] (naming `models fetch`) when the file is
-/// absent. Later calls reuse the first environment whatever path they name: a process
-/// can load only one ONNX Runtime.
+/// absent, [`OnnxError::RuntimeLoad`] when it cannot be loaded. Once started, later
+/// calls reuse the environment whatever path they name: a process can load only one
+/// ONNX Runtime.
 pub fn environment(library: &Path) -> Result<&'static Environment> {
-    if ENVIRONMENT.get().is_none() && !library.is_file() {
+    if let Some((_, env)) = ENVIRONMENT.get() {
+        return Ok(env);
+    }
+    let _starting = STARTING.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, env)) = ENVIRONMENT.get() {
+        return Ok(env);
+    }
+    if !library.is_file() {
         return Err(OnnxError::RuntimeMissing {
             path: library.to_path_buf(),
             env: LIBRARY_ENV,
         });
     }
-    let started = ENVIRONMENT.get_or_init(|| {
-        let env = ort::init_from(library)
-            .map_err(|e| e.to_string())?
-            .with_name("esci")
-            .with_telemetry(false)
-            .build()
-            .map_err(|e| e.to_string())?;
-        tracing::info!(library = %library.display(), "ONNX Runtime started");
-        Ok((library.to_path_buf(), env))
-    });
-    match started {
-        Ok((path, env)) => {
-            if path != library {
-                tracing::debug!(loaded = %path.display(), asked = %library.display(),
-                    "ONNX Runtime already started from another library");
-            }
-            Ok(env)
-        }
-        Err(reason) => Err(OnnxError::RuntimeLoad {
-            path: library.to_path_buf(),
-            reason: reason.clone(),
-        }),
-    }
+    let load_error = |reason: String| OnnxError::RuntimeLoad {
+        path: library.to_path_buf(),
+        reason,
+    };
+    let env = ort::init_from(library)
+        .map_err(|e| load_error(e.to_string()))?
+        .with_name("esci")
+        .with_telemetry(false)
+        .build()
+        .map_err(|e| load_error(e.to_string()))?;
+    tracing::info!(library = %library.display(), "ONNX Runtime started");
+    Ok(&ENVIRONMENT.get_or_init(|| (library.to_path_buf(), env)).1)
+}
+
+/// The library the process's ONNX Runtime was started from, if it was.
+pub fn loaded_library() -> Option<&'static Path> {
+    ENVIRONMENT.get().map(|(p, _)| p.as_path())
 }
 
 /// A session over `graph` with all of ONNX Runtime's graph optimisations (the
