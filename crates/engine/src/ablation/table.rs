@@ -4,6 +4,9 @@
 use super::{AblationResult, Cell};
 use std::fmt::Write;
 
+/// Formats one cell's value of a pivot.
+type CellFormat = fn(&Cell) -> String;
+
 /// Renders `result` as Markdown.
 pub fn markdown(result: &AblationResult) -> String {
     let mut out = String::new();
@@ -15,7 +18,7 @@ pub fn markdown(result: &AblationResult) -> String {
     );
     let dims = dims_of(&result.cells);
     let rows = rows_of(&result.cells);
-    let pivots: [(&str, fn(&Cell) -> String); 3] = [
+    let pivots: [(&str, CellFormat); 3] = [
         ("Recall@200", |c| format!("{:.4}", c.recall200)),
         ("nDCG@20", |c| format!("{:.4}", c.ndcg20)),
         ("QPS", |c| format!("{:.1}", c.qps)),

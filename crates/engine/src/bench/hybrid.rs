@@ -83,6 +83,9 @@ pub struct HybridBenchReport {
     pub hybrid_qps_all_cores: f64,
 }
 
+/// One timed stage: runs a query, returns the result size (kept from the optimiser).
+type StageRun<'a> = dyn Fn(&str) -> Result<usize, EngineError> + 'a;
+
 /// Runs the benchmark with the models and fusion settings of `config`.
 pub fn run_hybrid_bench(
     config: &Config,
@@ -167,7 +170,7 @@ pub fn run_hybrid_bench(
     );
     let depth = fusion.depth;
     let mut stages = Vec::new();
-    let stage_runs: [(&str, &dyn Fn(&str) -> Result<usize, EngineError>); 6] = [
+    let stage_runs: [(&str, &StageRun<'_>); 6] = [
         ("dense query encoding", &|q| dense_encode(&dense, q)),
         ("splade query encoding", &|q| splade_encode(&splade, q)),
         ("dense (encode + scan)", &|q| {
@@ -257,7 +260,7 @@ where
 fn time_each(
     queries: &[String],
     min_seconds: f64,
-    run: &dyn Fn(&str) -> Result<usize, EngineError>,
+    run: &StageRun<'_>,
 ) -> Result<LatencyStats, EngineError> {
     let mut durations: Vec<Duration> = Vec::new();
     let started = Instant::now();
