@@ -2,6 +2,7 @@
 //! the queries, and produce a [`RunReport`].
 
 use crate::tune::{TuneGrid, tune_on_dev};
+use crate::tuned::TunedFusion;
 use crate::{Config, EngineError, FusionSection, Searcher, Strategy};
 use esci_core::{QuerySet, Retriever};
 use esci_eval::{
@@ -236,6 +237,15 @@ pub fn evaluate_strategy(
         (config.fusion.clone(), None)
     };
     let retriever = searcher.retriever_with(strategy, config.eval.depth, &fusion)?;
+    if tuning.is_some() {
+        // Serve what was reported: `esci search` picks these values up.
+        TunedFusion::record(
+            &config.artifacts.dir,
+            searcher.manifest(),
+            retriever.name(),
+            &fusion,
+        )?;
+    }
     let options = EvalOptions {
         name: retriever.name().to_owned(),
         split: config.eval.split,

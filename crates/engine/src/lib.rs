@@ -28,13 +28,14 @@ mod fingerprint;
 mod hybrid;
 mod models;
 mod neural;
-mod projected;
 pub mod progress;
+mod projected;
 mod retrieval_config;
 mod searcher;
 mod strategy;
 mod train;
 pub mod tune;
+mod tuned;
 
 pub use artifacts::{
     BM25_FILE, Bm25Artifact, CorpusInfo, DENSE_FILE, MANIFEST_FILE, Manifest, NeuralArtifact,
@@ -58,6 +59,7 @@ pub use retrieval_config::{FusionSection, NeuralSection};
 pub use searcher::{RetrieverSignal, SearchResult, Searcher};
 pub use strategy::{RetrieverKind, Strategy};
 pub use train::{DevRow, ProjectionMethod, TrainDenseOptions, TrainDenseSummary, train_dense};
+pub use tuned::{TUNED_FUSION_FILE, TunedFusion};
 
 /// Seconds since the Unix epoch (0 if the clock is before it).
 pub fn unix_now() -> u64 {

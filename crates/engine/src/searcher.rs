@@ -4,6 +4,7 @@ use crate::artifacts::{Manifest, NeuralArtifact};
 use crate::build::load_bm25;
 use crate::neural::{DenseRetriever, SpladeRetriever, dense_options, splade_options};
 use crate::strategy::{RetrieverKind, Strategy};
+use crate::tuned::TunedFusion;
 use crate::{Config, EngineError, FusionSection, Hybrid, catalog_fingerprint, load_catalog};
 use esci_core::Retriever;
 use esci_dense::DenseIndex;
@@ -53,6 +54,7 @@ pub struct Searcher {
     dense: Option<DenseRetriever>,
     splade: Option<SpladeRetriever>,
     fusion: FusionSection,
+    tuned: TunedFusion,
 }
 
 impl Searcher {
@@ -74,7 +76,9 @@ impl Searcher {
             Some(artifact) => Some(open_splade(config, dir, artifact)?),
             None => None,
         };
+        let tuned = TunedFusion::load(dir, &manifest);
         Ok(Searcher {
+            tuned,
             catalog,
             manifest,
             bm25,
@@ -125,9 +129,23 @@ impl Searcher {
         })
     }
 
-    /// The configured fusion parameters.
-    pub fn fusion(&self) -> &FusionSection {
-        &self.fusion
+    /// The fusion parameters `strategy` is served with: the values `esci eval` tuned
+    /// on dev for exactly this fused retriever (dimension and projection included)
+    /// when tuning is on and they exist, else the configured ones.
+    pub fn fusion_for(&self, strategy: &Strategy) -> Result<&FusionSection, EngineError> {
+        if !self.fusion.tune {
+            return Ok(&self.fusion);
+        }
+        let name = self
+            .parts(strategy)?
+            .iter()
+            .map(|r| r.name())
+            .collect::<Vec<_>>()
+            .join("+");
+        Ok(self
+            .tuned
+            .get(&name, self.fusion.method)
+            .unwrap_or(&self.fusion))
     }
 
     /// The retrievers of `strategy`, in its order (for tuning on cached lists).
@@ -135,10 +153,11 @@ impl Searcher {
         strategy.parts.iter().map(|&kind| self.part(kind)).collect()
     }
 
-    /// The strategy's retrievers fused with the configured parameters (one retriever
-    /// stays itself in the signal breakdown, with its own scores as the ranking).
+    /// The strategy's retrievers fused with [`Searcher::fusion_for`]'s parameters (one
+    /// retriever stays itself in the signal breakdown, with its own scores as the
+    /// ranking).
     pub fn hybrid(&self, strategy: &Strategy, keep: usize) -> Result<Hybrid<'_>, EngineError> {
-        self.hybrid_with(strategy, keep, &self.fusion)
+        self.hybrid_with(strategy, keep, self.fusion_for(strategy)?)
     }
 
     /// The strategy's retrievers fused with `fusion` (e.g. values tuned on dev).
@@ -162,7 +181,7 @@ impl Searcher {
         strategy: &Strategy,
         keep: usize,
     ) -> Result<Box<dyn Retriever + '_>, EngineError> {
-        self.retriever_with(strategy, keep, &self.fusion)
+        self.retriever_with(strategy, keep, self.fusion_for(strategy)?)
     }
 
     /// As [`Searcher::retriever`], fusing with `fusion`.

@@ -39,7 +39,16 @@ pub fn run(config: &Config, strategies: &[String], task1: bool) -> anyhow::Resul
     for strategy in &strategies {
         let (report, fusion) = evaluate_strategy(&searcher, strategy, config, &queries, task1)?;
         if strategy.parts.len() > 1 {
-            eprintln!("{}: {}", report.name, describe_fusion(strategy, &fusion));
+            let source = if config.fusion.tune {
+                "tuned on dev"
+            } else {
+                "as configured"
+            };
+            eprintln!(
+                "{}: {}",
+                report.name,
+                describe_fusion(strategy, &fusion, source)
+            );
         }
         let path = save_run(&report, &config.artifacts.runs_dir)?;
         eprintln!("{}: run written to {}", report.name, path.display());
@@ -56,7 +65,7 @@ pub fn run(config: &Config, strategies: &[String], task1: bool) -> anyhow::Resul
 }
 
 /// One line saying which fusion parameters a run used and where they came from.
-pub fn describe_fusion(strategy: &Strategy, fusion: &FusionSection) -> String {
+pub fn describe_fusion(strategy: &Strategy, fusion: &FusionSection, source: &str) -> String {
     let weights: Vec<String> = strategy
         .parts
         .iter()
@@ -65,11 +74,6 @@ pub fn describe_fusion(strategy: &Strategy, fusion: &FusionSection) -> String {
     let k = match fusion.method {
         esci_engine::FusionMethod::Rrf => format!(" k {}", fusion.k),
         _ => String::new(),
-    };
-    let source = if fusion.tune {
-        "tuned on dev"
-    } else {
-        "as configured"
     };
     format!(
         "{}{k}, weights {} ({source})",

@@ -45,6 +45,18 @@ pub fn run(config: &Config, args: &SearchArgs) -> anyhow::Result<()> {
         strategy.name(),
         elapsed.as_secs_f64() * 1e3
     );
+    if fused {
+        let fusion = searcher.fusion_for(&strategy)?;
+        let source = if fusion == &config.fusion {
+            "as configured: `esci eval` tunes on dev and records its choice for search"
+        } else {
+            "tuned on dev by the last `esci eval`"
+        };
+        eprintln!(
+            "fusion: {}",
+            super::eval::describe_fusion(&strategy, fusion, source)
+        );
+    }
     Ok(())
 }
 
