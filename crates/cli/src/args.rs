@@ -307,6 +307,15 @@ pub struct BenchEncodersArgs {
     /// Texts per forward pass
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
+    /// Runtimes to measure, comma separated: candle, onnx (fp32), onnx-int8
+    #[arg(long, value_delimiter = ',', default_value = "candle")]
+    pub runtime: Vec<String>,
+    /// ONNX sessions per encoder (default: one per core)
+    #[arg(long)]
+    pub sessions: Option<usize>,
+    /// Intra-op threads per ONNX session (default: 1)
+    #[arg(long)]
+    pub threads_per_session: Option<usize>,
 }
 
 /// Flags of `bench hybrid`.

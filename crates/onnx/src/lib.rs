@@ -33,4 +33,4 @@ pub use error::{OnnxError, Result};
 pub use graph::Precision;
 pub use options::OnnxOptions;
 pub use pool::SessionPool;
-pub use splade::OnnxSpladeEncoder;
+pub use splade::{MAX_SPLADE_BATCH, OnnxSpladeEncoder};

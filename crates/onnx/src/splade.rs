@@ -12,6 +12,14 @@ use crate::options::OnnxOptions;
 use esci_models::{SparseVector, SpladeOptions, TextTokenizer};
 use std::path::Path;
 
+/// Most texts one SPLADE run takes, whatever `batch_size` asks for. The decoder's
+/// `[batch, seq, vocab]` logits (30522 wide: ~37 MB for 8 texts of 38 tokens) are read
+/// again by the mask, the max and written by the matmul, so a batch must stay near
+/// the cache: measured with `esci bench encoders --runtime onnx,onnx-int8` on the
+/// product texts, int8 SPLADE ran 335 docs/s at batch 32 and 712 at batch 8 (611 at 4,
+/// 469 at 1, where per-call overhead dominates).
+pub const MAX_SPLADE_BATCH: usize = 8;
+
 /// A loaded SPLADE encoder on ONNX Runtime. `Send + Sync`: sessions are pooled.
 #[derive(Debug)]
 pub struct OnnxSpladeEncoder {
@@ -72,13 +80,14 @@ impl OnnxSpladeEncoder {
         self.vocabulary.get(id as usize).map(String::as_str)
     }
 
-    /// Sparse vectors of `texts`, in input order (queries and documents alike).
+    /// Sparse vectors of `texts`, in input order (queries and documents alike), in
+    /// batches of at most [`MAX_SPLADE_BATCH`] texts.
     pub fn encode(&self, texts: &[&str]) -> Result<Vec<SparseVector>> {
         let encoded = self.loaded.tokenizer.encode_all(texts, None)?;
         let pad = self.loaded.tokenizer.pad_id();
         map_in_buckets(
             &encoded,
-            self.options.batch_size,
+            self.options.batch_size.min(MAX_SPLADE_BATCH),
             &self.loaded.pool,
             |s, members| {
                 let rows = Inputs::new(members, pad, false)?.run(s, Head::Splade.output())?;

@@ -2,8 +2,8 @@
 
 use crate::args::{BenchBm25Args, BenchEncodersArgs, GenCatalogArgs};
 use esci_engine::bench::{
-    Bm25BenchOptions, EncoderBenchOptions, GenOptions, generate_catalog, run_bm25_bench,
-    run_encoder_bench, write_catalog,
+    Bm25BenchOptions, EncoderBenchOptions, EncoderRuntime, GenOptions, generate_catalog,
+    run_bm25_bench, run_encoder_bench, write_catalog,
 };
 use esci_engine::{Config, load_catalog};
 use std::time::Instant;
@@ -54,14 +54,23 @@ pub fn bm25(config: &Config, args: &BenchBm25Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the encoder benchmark and prints its table.
+/// Runs the encoder benchmark (one or more runtimes) and prints its tables.
 pub fn encoders(config: &Config, args: &BenchEncodersArgs) -> anyhow::Result<()> {
+    let runtimes = args
+        .runtime
+        .iter()
+        .map(|r| EncoderRuntime::parse(r.trim()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
     let options = EncoderBenchOptions {
         docs: args.docs,
         queries: args.queries,
         pairs: args.pairs,
         max_length: args.max_length,
         batch_size: args.batch_size,
+        runtimes,
+        sessions: args.sessions,
+        threads_per_session: args.threads_per_session,
     };
     println!("{}", run_encoder_bench(config, &options)?.markdown());
     Ok(())

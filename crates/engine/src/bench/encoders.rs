@@ -1,16 +1,57 @@
 //! `esci bench encoders`: documents per second and single-query latency of the dense
 //! and SPLADE encoders, and the cost of scoring (query, title) pairs with the
-//! cross-encoder, all on the real catalog's text and real queries.
+//! cross-encoder (split into tokenising and running), all on the real catalog's text
+//! and real queries, for one or more runtimes (candle f32, ONNX Runtime fp32 / int8)
+//! in the same run. For int8 it also reports how far its outputs are from fp32's on
+//! the same texts.
 
 use crate::{Config, EngineError, load_catalog};
 use esci_core::Field;
 use esci_eval::LatencyStats;
 use esci_ingest::TextBuilder;
 use esci_models::{
-    CrossEncoder, CrossOptions, DenseEncoder, DenseOptions, SpladeEncoder, SpladeOptions,
+    CrossEncoder, CrossOptions, DenseEncoder, DenseOptions, SparseVector, SpladeEncoder,
+    SpladeOptions,
+};
+use esci_onnx::{
+    OnnxCrossEncoder, OnnxDenseEncoder, OnnxError, OnnxOptions, OnnxSpladeEncoder, Precision,
 };
 use serde::Serialize;
 use std::time::{Duration, Instant};
+
+/// Which inference engine runs the encoders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum EncoderRuntime {
+    /// Our candle BERT, f32 (the training engine).
+    Candle,
+    /// ONNX Runtime, fp32 graphs (same outputs as candle).
+    Onnx,
+    /// ONNX Runtime, int8 per-channel weights.
+    OnnxInt8,
+}
+
+impl EncoderRuntime {
+    /// The name used on the command line and in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            EncoderRuntime::Candle => "candle",
+            EncoderRuntime::Onnx => "onnx",
+            EncoderRuntime::OnnxInt8 => "onnx-int8",
+        }
+    }
+
+    /// Parses `candle`, `onnx` or `onnx-int8`.
+    pub fn parse(s: &str) -> Result<EncoderRuntime, String> {
+        match s {
+            "candle" => Ok(EncoderRuntime::Candle),
+            "onnx" => Ok(EncoderRuntime::Onnx),
+            "onnx-int8" => Ok(EncoderRuntime::OnnxInt8),
+            other => Err(format!(
+                "unknown runtime {other:?}: expected candle, onnx or onnx-int8"
+            )),
+        }
+    }
+}
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -25,6 +66,12 @@ pub struct EncoderBenchOptions {
     pub max_length: usize,
     /// Texts per forward pass.
     pub batch_size: usize,
+    /// Runtimes to measure, in order.
+    pub runtimes: Vec<EncoderRuntime>,
+    /// ONNX sessions per encoder (`None`: one per core).
+    pub sessions: Option<usize>,
+    /// Intra-op threads per ONNX session (`None`: 1).
+    pub threads_per_session: Option<usize>,
 }
 
 impl Default for EncoderBenchOptions {
@@ -35,8 +82,49 @@ impl Default for EncoderBenchOptions {
             pairs: 100,
             max_length: 64,
             batch_size: 32,
+            runtimes: vec![EncoderRuntime::Candle],
+            sessions: None,
+            threads_per_session: None,
         }
     }
+}
+
+/// The figures of one runtime.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuntimeFigures {
+    /// Which runtime.
+    pub runtime: EncoderRuntime,
+    /// Dense documents per second.
+    pub dense_docs_per_s: f64,
+    /// Dense single-query latency.
+    pub dense_query: LatencyStats,
+    /// SPLADE documents per second.
+    pub splade_docs_per_s: f64,
+    /// SPLADE single-query latency.
+    pub splade_query: LatencyStats,
+    /// Seconds per cross-encoder call over `pairs` pairs (each repeat).
+    pub cross_call: LatencyStats,
+    /// Mean milliseconds of a call spent tokenising.
+    pub cross_tokenize_ms: f64,
+    /// Mean milliseconds of a call spent padding, running the model and the head.
+    pub cross_run_ms: f64,
+    /// For int8: how close its outputs are to ONNX fp32 on the same texts.
+    pub quality: Option<QualityVsFp32>,
+}
+
+/// Agreement of int8 outputs with fp32 outputs on the benchmark's texts.
+#[derive(Debug, Clone, Serialize)]
+pub struct QualityVsFp32 {
+    /// Mean cosine of dense document vectors.
+    pub dense_mean_cosine: f64,
+    /// Minimum cosine of dense document vectors.
+    pub dense_min_cosine: f64,
+    /// Mean cosine of SPLADE document vectors (as sparse vectors).
+    pub splade_mean_cosine: f64,
+    /// Minimum cosine of SPLADE document vectors.
+    pub splade_min_cosine: f64,
+    /// Mean fraction of fp32's top-10 SPLADE terms among int8's top 10.
+    pub splade_top10_overlap: f64,
 }
 
 /// The measured figures.
@@ -50,20 +138,69 @@ pub struct EncoderBenchReport {
     pub mean_doc_tokens: f64,
     /// Token limit.
     pub max_length: usize,
-    /// Dense documents per second.
-    pub dense_docs_per_s: f64,
-    /// Dense single-query latency.
-    pub dense_query: LatencyStats,
-    /// SPLADE documents per second.
-    pub splade_docs_per_s: f64,
-    /// SPLADE single-query latency.
-    pub splade_query: LatencyStats,
     /// Pairs per cross-encoder call.
     pub pairs: usize,
     /// Mean pair length in tokens.
     pub mean_pair_tokens: f64,
-    /// Seconds per cross-encoder call over `pairs` pairs (each repeat).
-    pub cross_call: LatencyStats,
+    /// ONNX sessions × intra-op threads per encoder.
+    pub onnx_sessions: String,
+    /// One entry per runtime measured.
+    pub runtimes: Vec<RuntimeFigures>,
+}
+
+/// The three encoders behind one interface, whatever runs them.
+trait Encoders {
+    fn dense_docs(&self, docs: &[&str]) -> Result<Vec<Vec<f32>>, EngineError>;
+    fn dense_query(&self, q: &str) -> Result<(), EngineError>;
+    fn splade(&self, texts: &[&str]) -> Result<Vec<SparseVector>, EngineError>;
+    /// Scores the pairs; returns (tokenise, total) time.
+    fn cross(&self, pairs: &[(&str, &str)]) -> Result<(Duration, Duration), EngineError>;
+}
+
+struct Candle(DenseEncoder, SpladeEncoder, CrossEncoder);
+
+impl Encoders for Candle {
+    fn dense_docs(&self, docs: &[&str]) -> Result<Vec<Vec<f32>>, EngineError> {
+        Ok(self.0.encode_documents(docs)?)
+    }
+    fn dense_query(&self, q: &str) -> Result<(), EngineError> {
+        self.0.encode_queries(&[q])?;
+        Ok(())
+    }
+    fn splade(&self, texts: &[&str]) -> Result<Vec<SparseVector>, EngineError> {
+        Ok(self.1.encode(texts)?)
+    }
+    fn cross(&self, pairs: &[(&str, &str)]) -> Result<(Duration, Duration), EngineError> {
+        // candle's score tokenises inside: time tokenising alone, then the whole call.
+        let t = Instant::now();
+        self.2.tokenizer().encode_pairs(pairs)?;
+        let tokenize = t.elapsed();
+        let t = Instant::now();
+        self.2.score(pairs)?;
+        Ok((tokenize, t.elapsed()))
+    }
+}
+
+struct Onnx(OnnxDenseEncoder, OnnxSpladeEncoder, OnnxCrossEncoder);
+
+fn onnx_err(e: OnnxError) -> EngineError {
+    EngineError::Input(format!("ONNX encoder: {e}"))
+}
+
+impl Encoders for Onnx {
+    fn dense_docs(&self, docs: &[&str]) -> Result<Vec<Vec<f32>>, EngineError> {
+        self.0.encode_documents(docs).map_err(onnx_err)
+    }
+    fn dense_query(&self, q: &str) -> Result<(), EngineError> {
+        self.0.encode_queries(&[q]).map(drop).map_err(onnx_err)
+    }
+    fn splade(&self, texts: &[&str]) -> Result<Vec<SparseVector>, EngineError> {
+        self.1.encode(texts).map_err(onnx_err)
+    }
+    fn cross(&self, pairs: &[(&str, &str)]) -> Result<(Duration, Duration), EngineError> {
+        let (_, timing) = self.2.score_timed(pairs).map_err(onnx_err)?;
+        Ok((timing.tokenize, timing.tokenize + timing.run))
+    }
 }
 
 /// Runs the benchmark with the configured models and catalog.
@@ -89,43 +226,6 @@ pub fn run_encoder_bench(
             "the benchmark needs products and judged queries".into(),
         ));
     }
-
-    let dense = DenseEncoder::load(
-        &config.models.dense_dir(),
-        DenseOptions {
-            max_length: options.max_length,
-            batch_size: options.batch_size,
-            ..DenseOptions::default()
-        },
-    )?;
-    let tokens: usize = docs
-        .iter()
-        .map(|d| dense.tokenizer().encode(d).map_or(0, |e| e.len()))
-        .sum();
-    dense.encode_documents(&docs[..docs.len().min(options.batch_size)])?; // warm-up
-    let dense_docs_per_s = per_second(docs.len(), || dense.encode_documents(&docs).map(drop))?;
-    let dense_query = latency(&queries, |q| dense.encode_queries(&[q]).map(drop))?;
-
-    let splade = SpladeEncoder::load(
-        &config.models.splade_dir(),
-        SpladeOptions {
-            max_length: options.max_length,
-            batch_size: options.batch_size,
-            ..SpladeOptions::default()
-        },
-    )?;
-    splade.encode(&docs[..docs.len().min(options.batch_size)])?;
-    let splade_docs_per_s = per_second(docs.len(), || splade.encode(&docs).map(drop))?;
-    let splade_query = latency(&queries, |q| splade.encode(&[q]).map(drop))?;
-
-    // The reranker is not trained yet: its cost does not depend on the head's values.
-    let cross = CrossEncoder::load(
-        &config.models.dense_dir(),
-        CrossOptions {
-            max_length: 128,
-            batch_size: options.batch_size,
-        },
-    )?;
     let pairs: Vec<(&str, &str)> = (0..options.pairs)
         .map(|i| {
             (
@@ -134,15 +234,84 @@ pub fn run_encoder_bench(
             )
         })
         .collect();
+
+    let dense_options = DenseOptions {
+        max_length: options.max_length,
+        batch_size: options.batch_size,
+        ..DenseOptions::default()
+    };
+    let splade_options = SpladeOptions {
+        max_length: options.max_length,
+        batch_size: options.batch_size,
+        ..SpladeOptions::default()
+    };
+    // The reranker is not trained yet: its cost does not depend on the head's values.
+    let cross_options = CrossOptions {
+        max_length: 128,
+        batch_size: options.batch_size,
+    };
+    let (dense_dir, splade_dir) = (config.models.dense_dir(), config.models.splade_dir());
+    let onnx = |precision: Precision| {
+        let mut o = OnnxOptions::new(precision);
+        if let Some(s) = options.sessions {
+            o.sessions = s;
+        }
+        if let Some(t) = options.threads_per_session {
+            o.threads_per_session = t;
+        }
+        o
+    };
+    let load_onnx = |precision: Precision| -> Result<Onnx, EngineError> {
+        let o = onnx(precision);
+        Ok(Onnx(
+            OnnxDenseEncoder::load(&dense_dir, dense_options.clone(), &o).map_err(onnx_err)?,
+            OnnxSpladeEncoder::load(&splade_dir, splade_options.clone(), &o).map_err(onnx_err)?,
+            OnnxCrossEncoder::load(&dense_dir, cross_options.clone(), &o).map_err(onnx_err)?,
+        ))
+    };
+
+    let tokenizer = DenseEncoder::load(&dense_dir, dense_options.clone())?;
+    let tokens: usize = docs
+        .iter()
+        .map(|d| tokenizer.tokenizer().encode(d).map_or(0, |e| e.len()))
+        .sum();
     let pair_tokens: usize = pairs
         .iter()
-        .map(|(q, d)| cross.tokenizer().encode_pair(q, d).map_or(0, |e| e.len()))
+        .map(|(q, d)| {
+            tokenizer
+                .tokenizer()
+                .encode_pair(q, d)
+                .map_or(0, |e| e.len().min(cross_options.max_length))
+        })
         .sum();
-    let mut calls = Vec::new();
-    for _ in 0..5 {
-        let t = Instant::now();
-        cross.score(&pairs)?;
-        calls.push(t.elapsed());
+    drop(tokenizer);
+
+    let mut figures = Vec::new();
+    for &runtime in &options.runtimes {
+        let (encoders, reference): (Box<dyn Encoders>, Option<Onnx>) = match runtime {
+            EncoderRuntime::Candle => (
+                Box::new(Candle(
+                    DenseEncoder::load(&dense_dir, dense_options.clone())?,
+                    SpladeEncoder::load(&splade_dir, splade_options.clone())?,
+                    CrossEncoder::load(&dense_dir, cross_options.clone())?,
+                )),
+                None,
+            ),
+            EncoderRuntime::Onnx => (Box::new(load_onnx(Precision::Fp32)?), None),
+            EncoderRuntime::OnnxInt8 => (
+                Box::new(load_onnx(Precision::Int8)?),
+                Some(load_onnx(Precision::Fp32)?),
+            ),
+        };
+        figures.push(measure(
+            runtime,
+            encoders.as_ref(),
+            reference.as_ref(),
+            &docs,
+            &queries,
+            &pairs,
+            options.batch_size,
+        )?);
     }
 
     Ok(EncoderBenchReport {
@@ -150,28 +319,142 @@ pub fn run_encoder_bench(
         docs: docs.len(),
         mean_doc_tokens: tokens as f64 / docs.len() as f64,
         max_length: options.max_length,
+        pairs: pairs.len(),
+        mean_pair_tokens: pair_tokens as f64 / pairs.len().max(1) as f64,
+        onnx_sessions: {
+            let o = onnx(Precision::Fp32);
+            format!("{} × {}", o.sessions, o.threads_per_session)
+        },
+        runtimes: figures,
+    })
+}
+
+fn measure(
+    runtime: EncoderRuntime,
+    enc: &dyn Encoders,
+    reference: Option<&Onnx>,
+    docs: &[&str],
+    queries: &[&str],
+    pairs: &[(&str, &str)],
+    batch_size: usize,
+) -> Result<RuntimeFigures, EngineError> {
+    let warm = &docs[..docs.len().min(batch_size)];
+    enc.dense_docs(warm)?;
+    let t = Instant::now();
+    let dense = enc.dense_docs(docs)?;
+    let dense_docs_per_s = docs.len() as f64 / t.elapsed().as_secs_f64();
+    let dense_query = latency(queries, |q| enc.dense_query(q))?;
+
+    enc.splade(warm)?;
+    let t = Instant::now();
+    let splade = enc.splade(docs)?;
+    let splade_docs_per_s = docs.len() as f64 / t.elapsed().as_secs_f64();
+    let splade_query = latency(queries, |q| enc.splade(&[q]).map(drop))?;
+
+    enc.cross(&pairs[..pairs.len().min(batch_size)])?;
+    let (mut calls, mut tokenize) = (Vec::new(), Duration::ZERO);
+    for _ in 0..5 {
+        let (tok, total) = enc.cross(pairs)?;
+        tokenize += tok;
+        calls.push(total);
+    }
+    let cross_call = LatencyStats::from_durations(&calls);
+    let cross_tokenize_ms = tokenize.as_secs_f64() * 1e3 / calls.len() as f64;
+
+    let quality = match reference {
+        None => None,
+        Some(fp32) => Some(compare(
+            &dense,
+            &fp32.dense_docs(docs)?,
+            &splade,
+            &fp32.splade(docs)?,
+        )),
+    };
+    Ok(RuntimeFigures {
+        runtime,
         dense_docs_per_s,
         dense_query,
         splade_docs_per_s,
         splade_query,
-        pairs: pairs.len(),
-        mean_pair_tokens: pair_tokens as f64 / pairs.len().max(1) as f64,
-        cross_call: LatencyStats::from_durations(&calls),
+        cross_tokenize_ms,
+        cross_run_ms: cross_call.mean_ms - cross_tokenize_ms,
+        cross_call,
+        quality,
     })
 }
 
-fn per_second(
-    n: usize,
-    run: impl FnOnce() -> Result<(), esci_models::ModelError>,
-) -> Result<f64, EngineError> {
-    let t = Instant::now();
-    run()?;
-    Ok(n as f64 / t.elapsed().as_secs_f64())
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| f64::from(x * y)).sum();
+    let na: f64 = a.iter().map(|x| f64::from(x * x)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| f64::from(x * x)).sum::<f64>().sqrt();
+    if na == 0.0 || nb == 0.0 {
+        return 0.0;
+    }
+    dot / (na * nb)
+}
+
+fn sparse_cosine(a: &SparseVector, b: &SparseVector) -> f64 {
+    let norm = |v: &SparseVector| {
+        v.terms
+            .iter()
+            .map(|t| f64::from(t.1 * t.1))
+            .sum::<f64>()
+            .sqrt()
+    };
+    let (na, nb) = (norm(a), norm(b));
+    if na == 0.0 || nb == 0.0 {
+        return if na == nb { 1.0 } else { 0.0 };
+    }
+    f64::from(a.dot(b)) / (na * nb)
+}
+
+fn compare(
+    dense: &[Vec<f32>],
+    dense_ref: &[Vec<f32>],
+    splade: &[SparseVector],
+    splade_ref: &[SparseVector],
+) -> QualityVsFp32 {
+    let stats = |values: Vec<f64>| {
+        let n = values.len().max(1) as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        (mean, values.into_iter().fold(f64::MAX, f64::min))
+    };
+    let (dense_mean_cosine, dense_min_cosine) = stats(
+        dense
+            .iter()
+            .zip(dense_ref)
+            .map(|(a, b)| cosine(a, b))
+            .collect(),
+    );
+    let (splade_mean_cosine, splade_min_cosine) = stats(
+        splade
+            .iter()
+            .zip(splade_ref)
+            .map(|(a, b)| sparse_cosine(a, b))
+            .collect(),
+    );
+    let overlap: Vec<f64> = splade
+        .iter()
+        .zip(splade_ref)
+        .map(|(a, b)| {
+            let ours: Vec<u32> = a.top(10).iter().map(|t| t.0).collect();
+            let theirs = b.top(10);
+            let hit = theirs.iter().filter(|t| ours.contains(&t.0)).count();
+            hit as f64 / theirs.len().max(1) as f64
+        })
+        .collect();
+    QualityVsFp32 {
+        dense_mean_cosine,
+        dense_min_cosine,
+        splade_mean_cosine,
+        splade_min_cosine,
+        splade_top10_overlap: stats(overlap).0,
+    }
 }
 
 fn latency(
     queries: &[&str],
-    mut run: impl FnMut(&str) -> Result<(), esci_models::ModelError>,
+    mut run: impl FnMut(&str) -> Result<(), EngineError>,
 ) -> Result<LatencyStats, EngineError> {
     let mut durations: Vec<Duration> = Vec::with_capacity(queries.len());
     for q in queries {
@@ -183,30 +466,60 @@ fn latency(
 }
 
 impl EncoderBenchReport {
-    /// The figures as a Markdown table.
+    /// The figures as Markdown tables.
     pub fn markdown(&self) -> String {
-        format!(
-            "Encoder benchmark: {} product texts (title + brand + bullets, max {} tokens, mean {:.1}), {} threads\n\n\
-             | encoder | docs/s | query p50 ms | query p99 ms |\n|---|---:|---:|---:|\n\
-             | dense MiniLM-L6 (candle, f32) | {:.1} | {:.2} | {:.2} |\n\
-             | SPLADE-tiny (candle, f32) | {:.1} | {:.2} | {:.2} |\n\n\
-             cross-encoder (MiniLM-L6 + head), {} (query, title) pairs of {:.1} tokens: p50 {:.3} s per call (mean {:.3}, max {:.3}, {} calls)\n",
-            self.docs,
-            self.max_length,
-            self.mean_doc_tokens,
-            self.threads,
-            self.dense_docs_per_s,
-            self.dense_query.p50_ms,
-            self.dense_query.p99_ms,
-            self.splade_docs_per_s,
-            self.splade_query.p50_ms,
-            self.splade_query.p99_ms,
+        let mut out = format!(
+            "Encoder benchmark: {} product texts (title + brand + bullets, max {} tokens, mean {:.1}), \
+             {} threads, ONNX sessions × threads per encoder {}\n\n\
+             | runtime | dense MiniLM-L6 docs/s | query p50 ms | p99 ms | SPLADE-tiny docs/s | query p50 ms | p99 ms |\n\
+             |---|---:|---:|---:|---:|---:|---:|\n",
+            self.docs, self.max_length, self.mean_doc_tokens, self.threads, self.onnx_sessions,
+        );
+        for f in &self.runtimes {
+            out += &format!(
+                "| {} | {:.1} | {:.2} | {:.2} | {:.1} | {:.2} | {:.2} |\n",
+                f.runtime.name(),
+                f.dense_docs_per_s,
+                f.dense_query.p50_ms,
+                f.dense_query.p99_ms,
+                f.splade_docs_per_s,
+                f.splade_query.p50_ms,
+                f.splade_query.p99_ms,
+            );
+        }
+        out += &format!(
+            "\nCross-encoder (MiniLM-L6 + head), {} (query, title) pairs of {:.1} tokens per call, {} calls:\n\n\
+             | runtime | p50 s | mean s | max s | tokenize ms | run ms |\n|---|---:|---:|---:|---:|---:|\n",
             self.pairs,
             self.mean_pair_tokens,
-            self.cross_call.p50_ms / 1e3,
-            self.cross_call.mean_ms / 1e3,
-            self.cross_call.max_ms / 1e3,
-            self.cross_call.queries,
-        )
+            self.runtimes.first().map_or(0, |f| f.cross_call.queries),
+        );
+        for f in &self.runtimes {
+            out += &format!(
+                "| {} | {:.3} | {:.3} | {:.3} | {:.1} | {:.1} |\n",
+                f.runtime.name(),
+                f.cross_call.p50_ms / 1e3,
+                f.cross_call.mean_ms / 1e3,
+                f.cross_call.max_ms / 1e3,
+                f.cross_tokenize_ms,
+                f.cross_run_ms,
+            );
+        }
+        for f in &self.runtimes {
+            if let Some(q) = &f.quality {
+                out += &format!(
+                    "\n{} vs ONNX fp32 on the same {} texts: dense cosine mean {:.4} / min {:.4}; \
+                     SPLADE cosine mean {:.4} / min {:.4}, top-10 term overlap {:.3}\n",
+                    f.runtime.name(),
+                    self.docs,
+                    q.dense_mean_cosine,
+                    q.dense_min_cosine,
+                    q.splade_mean_cosine,
+                    q.splade_min_cosine,
+                    q.splade_top10_overlap,
+                );
+            }
+        }
+        out
     }
 }

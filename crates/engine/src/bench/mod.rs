@@ -6,7 +6,10 @@ mod gen_catalog;
 mod hybrid;
 mod lexical;
 
-pub use encoders::{EncoderBenchOptions, EncoderBenchReport, run_encoder_bench};
+pub use encoders::{
+    EncoderBenchOptions, EncoderBenchReport, EncoderRuntime, QualityVsFp32, RuntimeFigures,
+    run_encoder_bench,
+};
 pub use esci_dense::{ScanBenchReport, bench_scan};
 pub use esci_sparse::{SparseBenchOptions, SparseBenchReport, bench_sparse};
 pub use gen_catalog::{GenOptions, generate_catalog};
