@@ -35,6 +35,9 @@ pub enum TrainError {
     /// A tensor operation failed (shapes are checked first, so this is unexpected).
     #[error("tensor computation failed: {0}")]
     Tensor(#[from] candle_core::Error),
+    /// Loading, tokenising or running a model failed.
+    #[error(transparent)]
+    Model(#[from] esci_models::ModelError),
     /// Searching the dev set failed.
     #[error(transparent)]
     Dense(#[from] esci_dense::DenseError),

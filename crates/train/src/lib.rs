@@ -9,6 +9,9 @@
 //!   Matryoshka ranking loss ([`loss`]) on (query, relevant product) pairs
 //!   ([`pairs`]), plus a term that keeps product-to-product cosines.
 //!
+//! [`rerank`] trains the cross-encoder reranker (a BERT fine-tuned on graded
+//! judgments) on the same fit/dev carve.
+//!
 //! Either result is a [`Projection`], applied to query and product vectors alike and
 //! saved with the fingerprint of the model it was fitted for, so it is never applied
 //! to another model's vectors.
@@ -24,6 +27,7 @@ pub mod loss;
 pub mod pairs;
 pub mod pca;
 mod projection;
+pub mod rerank;
 mod trainer;
 
 pub use error::TrainError;
