@@ -62,12 +62,22 @@ pub struct NeuralArtifact {
     pub docs: usize,
     /// Wall seconds to encode and index.
     pub build_seconds: f64,
+    /// What ran the encoder (`[neural] runtime`; manifests from before the choice
+    /// existed were built by candle). int8 vectors differ from fp32 ones, so a change
+    /// of runtime rebuilds the index.
+    #[serde(default)]
+    pub runtime: crate::EncoderRuntime,
 }
 
 impl NeuralArtifact {
     /// What determines the index's content (with the catalog fingerprint).
-    pub fn inputs(&self) -> (&str, &[String], usize) {
-        (&self.model_fingerprint, &self.text_fields, self.max_length)
+    pub fn inputs(&self) -> (&str, &[String], usize, crate::EncoderRuntime) {
+        (
+            &self.model_fingerprint,
+            &self.text_fields,
+            self.max_length,
+            self.runtime,
+        )
     }
 
     /// Refuses a query model other than the one that built the index, naming both.

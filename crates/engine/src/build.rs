@@ -4,12 +4,12 @@ use crate::artifacts::{
     BM25_FILE, Bm25Artifact, CorpusInfo, DENSE_FILE, MANIFEST_VERSION, Manifest, NeuralArtifact,
     SPLADE_FILE,
 };
-use crate::neural::{build_dense, build_splade, dense_options, product_texts, splade_options};
+use crate::encoder_runtime::{load_dense_encoder, load_splade_encoder};
+use crate::neural::{build_dense, build_splade, product_texts};
 use crate::{Config, EngineError, catalog_fingerprint, load_catalog, progress};
 use esci_ingest::{IngestReport, TextBuilder};
 use esci_lexical::{Bm25Index, IndexBuilder, IndexStats};
 use esci_models::fetch::model_fingerprint;
-use esci_models::{DenseEncoder, SpladeEncoder};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -144,6 +144,7 @@ impl NeuralBuild<'_> {
             max_length: self.config.neural.max_length,
             docs: self.products.len(),
             build_seconds: 0.0,
+            runtime: self.config.neural.runtime,
         })
     }
 
@@ -164,12 +165,12 @@ impl NeuralBuild<'_> {
         let model_dir = self.config.models.dense_dir();
         let mut planned = self.planned(DENSE_FILE, &model_dir)?;
         if let Some(reused) = self.reusable(&planned, previous) {
-            tracing::info!("dense index unchanged (same catalog, model and text): reusing it");
+            tracing::info!("dense index unchanged (same catalog, model, text and runtime): reusing it");
             return Ok(reused);
         }
         let started = Instant::now();
-        let encoder = DenseEncoder::load(&model_dir, dense_options(planned.max_length))?;
-        let index = build_dense(&encoder, self.texts()?, &planned.model_fingerprint)?;
+        let encoder = load_dense_encoder(self.config, &model_dir, planned.max_length)?;
+        let index = build_dense(encoder.as_ref(), self.texts()?, &planned.model_fingerprint)?;
         index.save(&self.dir.join(DENSE_FILE))?;
         planned.build_seconds = started.elapsed().as_secs_f64();
         Ok((planned, false))
@@ -182,12 +183,12 @@ impl NeuralBuild<'_> {
         let model_dir = self.config.models.splade_dir();
         let mut planned = self.planned(SPLADE_FILE, &model_dir)?;
         if let Some(reused) = self.reusable(&planned, previous) {
-            tracing::info!("SPLADE index unchanged (same catalog, model and text): reusing it");
+            tracing::info!("SPLADE index unchanged (same catalog, model, text and runtime): reusing it");
             return Ok(reused);
         }
         let started = Instant::now();
-        let encoder = SpladeEncoder::load(&model_dir, splade_options(planned.max_length))?;
-        let index = build_splade(&encoder, self.texts()?)?;
+        let encoder = load_splade_encoder(self.config, &model_dir, planned.max_length)?;
+        let index = build_splade(encoder.as_ref(), self.texts()?)?;
         index.save(&self.dir.join(SPLADE_FILE), &planned.model_fingerprint)?;
         planned.build_seconds = started.elapsed().as_secs_f64();
         Ok((planned, false))

@@ -5,7 +5,7 @@ use crate::{EngineError, progress};
 use esci_core::{DocId, Hit, Product, RetrieveError, Retriever};
 use esci_dense::{DenseIndex, DenseView};
 use esci_ingest::TextBuilder;
-use esci_models::{DenseEncoder, DenseOptions, SpladeEncoder, SpladeOptions};
+use esci_models::{DenseOptions, DenseTextEncoder, SparseTextEncoder, SpladeOptions};
 use esci_sparse::{DocPruning, SparseIndex, SparseIndexBuilder};
 
 /// Products encoded per call: large enough to batch well, small enough for a smooth
@@ -20,7 +20,7 @@ pub(crate) fn product_texts(products: &[Product], builder: &TextBuilder) -> Vec<
 /// Encodes every text with the dense model into a [`DenseIndex`] tagged with the
 /// model's fingerprint.
 pub(crate) fn build_dense(
-    encoder: &DenseEncoder,
+    encoder: &dyn DenseTextEncoder,
     texts: &[String],
     model_fingerprint: &str,
 ) -> Result<DenseIndex, EngineError> {
@@ -39,7 +39,7 @@ pub(crate) fn build_dense(
 
 /// Encodes every text with SPLADE into an impact inverted index.
 pub(crate) fn build_splade(
-    encoder: &SpladeEncoder,
+    encoder: &dyn SparseTextEncoder,
     texts: &[String],
 ) -> Result<SparseIndex, EngineError> {
     let bar = progress::bar(texts.len() as u64, "splade");
@@ -58,7 +58,7 @@ pub(crate) fn build_splade(
 /// Dense retrieval at a Matryoshka prefix: encode the query, scan the view.
 pub struct DenseRetriever {
     name: String,
-    encoder: DenseEncoder,
+    encoder: Box<dyn DenseTextEncoder>,
     view: DenseView,
     /// Maps query vectors into the space of a projected index (`esci train dense`).
     projection: Option<esci_train::Projection>,
@@ -68,7 +68,7 @@ impl DenseRetriever {
     /// Pairs `encoder` with the prefix-`dim` view of `index` (the caller has checked the
     /// model fingerprints agree).
     pub fn new(
-        encoder: DenseEncoder,
+        encoder: impl DenseTextEncoder + 'static,
         index: &DenseIndex,
         dim: usize,
     ) -> Result<DenseRetriever, EngineError> {
@@ -80,7 +80,7 @@ impl DenseRetriever {
         };
         Ok(DenseRetriever {
             name,
-            encoder,
+            encoder: Box::new(encoder),
             view,
             projection: None,
         })
@@ -134,14 +134,17 @@ impl Retriever for DenseRetriever {
 
 /// SPLADE retrieval: encode the query into weighted vocabulary terms, traverse the index.
 pub struct SpladeRetriever {
-    encoder: SpladeEncoder,
+    encoder: Box<dyn SparseTextEncoder>,
     index: SparseIndex,
 }
 
 impl SpladeRetriever {
     /// Pairs `encoder` with `index` (the caller has checked the fingerprints agree).
-    pub fn new(encoder: SpladeEncoder, index: SparseIndex) -> SpladeRetriever {
-        SpladeRetriever { encoder, index }
+    pub fn new(encoder: impl SparseTextEncoder + 'static, index: SparseIndex) -> SpladeRetriever {
+        SpladeRetriever {
+            encoder: Box::new(encoder),
+            index,
+        }
     }
 
     /// The query's weighted vocabulary terms.

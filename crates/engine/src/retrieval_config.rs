@@ -1,6 +1,7 @@
 //! The `[neural]` and `[fusion]` sections: which neural indexes to build, and how
 //! retrievers are combined.
 
+use crate::encoder_runtime::EncoderRuntime;
 use esci_core::Field;
 use esci_fusion::{FusionMethod, RrfParams};
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,11 @@ pub struct NeuralSection {
     /// prefix (`pca`, `adapter`: made by `esci train dense`); absent = none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub projection: Option<String>,
+    /// What runs the encoders at index and query time: `candle` (f32, the training
+    /// engine), `onnx` (ONNX Runtime fp32, the same outputs, about 2× faster) or
+    /// `onnx-int8` (int8 weights, several times faster, outputs within about 0.99
+    /// cosine of fp32). BENCHMARKS.md ("Encoders") has the figures.
+    pub runtime: EncoderRuntime,
 }
 
 impl Default for NeuralSection {
@@ -36,6 +42,7 @@ impl Default for NeuralSection {
             max_length: 128,
             dim: None,
             projection: None,
+            runtime: EncoderRuntime::Candle,
         }
     }
 }

@@ -2,7 +2,8 @@
 
 use crate::artifacts::{Manifest, NeuralArtifact};
 use crate::build::load_bm25;
-use crate::neural::{DenseRetriever, SpladeRetriever, dense_options, splade_options};
+use crate::encoder_runtime::{load_dense_encoder, load_splade_encoder};
+use crate::neural::{DenseRetriever, SpladeRetriever};
 use crate::strategy::{RetrieverKind, Strategy};
 use crate::tuned::TunedFusion;
 use crate::{Config, EngineError, FusionSection, Hybrid, catalog_fingerprint, load_catalog};
@@ -11,7 +12,6 @@ use esci_dense::DenseIndex;
 use esci_ingest::Catalog;
 use esci_lexical::Bm25Index;
 use esci_models::fetch::model_fingerprint;
-use esci_models::{DenseEncoder, SpladeEncoder};
 use esci_sparse::SparseIndex;
 use serde::Serialize;
 use std::path::Path;
@@ -272,7 +272,7 @@ fn open_dense(
     }
     let index = DenseIndex::load(&dir.join(&artifact.file))?;
     check_index(dir, artifact, index.model_fingerprint(), index.len())?;
-    let encoder = DenseEncoder::load(&model_dir, dense_options(artifact.max_length))?;
+    let encoder = load_dense_encoder(config, &model_dir, artifact.max_length)?;
     DenseRetriever::new(encoder, &index, config.neural.dim.unwrap_or(index.dim()))
 }
 
@@ -285,7 +285,7 @@ fn open_splade(
     artifact.check_query_model("splade", &model_dir, &model_fingerprint(&model_dir)?)?;
     let (index, fingerprint) = SparseIndex::load(&dir.join(&artifact.file))?;
     check_index(dir, artifact, &fingerprint, index.meta().num_docs as usize)?;
-    let encoder = SpladeEncoder::load(&model_dir, splade_options(artifact.max_length))?;
+    let encoder = load_splade_encoder(config, &model_dir, artifact.max_length)?;
     Ok(SpladeRetriever::new(encoder, index))
 }
 

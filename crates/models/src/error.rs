@@ -84,6 +84,10 @@ pub enum ModelError {
     /// An argument is out of range (bad options, a head of the wrong width).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// Another inference runtime (ONNX Runtime, behind [`crate::DenseTextEncoder`])
+    /// failed; the message is that runtime's.
+    #[error("{0}")]
+    Runtime(String),
     /// A tensor operation failed while running the model.
     #[error("tensor operation failed: {0}")]
     Candle(#[from] candle_core::Error),

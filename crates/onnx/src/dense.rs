@@ -89,6 +89,18 @@ impl OnnxDenseEncoder {
     }
 }
 
+impl esci_models::DenseTextEncoder for OnnxDenseEncoder {
+    fn dim(&self) -> usize {
+        OnnxDenseEncoder::dim(self)
+    }
+    fn encode_queries(&self, queries: &[&str]) -> esci_models::Result<Vec<Vec<f32>>> {
+        Ok(OnnxDenseEncoder::encode_queries(self, queries)?)
+    }
+    fn encode_documents(&self, documents: &[&str]) -> esci_models::Result<Vec<Vec<f32>>> {
+        Ok(OnnxDenseEncoder::encode_documents(self, documents)?)
+    }
+}
+
 /// Scales `v` to unit length, as the candle encoder does (norm clamped at 1e-12).
 pub(crate) fn l2_normalize(v: &mut [f32]) {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);

@@ -87,3 +87,14 @@ impl From<candle_core::Error> for OnnxError {
         esci_models::ModelError::Candle(e).into()
     }
 }
+
+/// The runtime-neutral error of the engine's encoder traits: a model error stays what it
+/// was, anything else keeps its message.
+impl From<OnnxError> for esci_models::ModelError {
+    fn from(e: OnnxError) -> esci_models::ModelError {
+        match e {
+            OnnxError::Model(inner) => *inner,
+            other => esci_models::ModelError::Runtime(other.to_string()),
+        }
+    }
+}

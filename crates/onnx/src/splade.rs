@@ -100,6 +100,15 @@ impl OnnxSpladeEncoder {
     }
 }
 
+impl esci_models::SparseTextEncoder for OnnxSpladeEncoder {
+    fn vocab_size(&self) -> usize {
+        OnnxSpladeEncoder::vocab_size(self)
+    }
+    fn encode(&self, texts: &[&str]) -> esci_models::Result<Vec<SparseVector>> {
+        Ok(OnnxSpladeEncoder::encode(self, texts)?)
+    }
+}
+
 /// `log1p` of the positive activations, above `min_weight`, optionally the `top_k`
 /// heaviest; ids ascending (the candle encoder's pruning, term for term).
 pub(crate) fn sparsify(relu_max: &[f32], top_k: Option<usize>, min_weight: f32) -> SparseVector {

@@ -2,10 +2,10 @@
 
 use crate::args::{BenchBm25Args, BenchEncodersArgs, GenCatalogArgs};
 use esci_engine::bench::{
-    Bm25BenchOptions, EncoderBenchOptions, EncoderRuntime, GenOptions, generate_catalog,
-    run_bm25_bench, run_encoder_bench, write_catalog,
+    Bm25BenchOptions, EncoderBenchOptions, GenOptions, generate_catalog, run_bm25_bench,
+    run_encoder_bench, write_catalog,
 };
-use esci_engine::{Config, load_catalog};
+use esci_engine::{Config, EncoderRuntime, load_catalog};
 use std::time::Instant;
 
 /// Writes a synthetic catalog shaped like the configured real one.

@@ -5,7 +5,7 @@
 //! in the same run. For int8 it also reports how far its outputs are from fp32's on
 //! the same texts.
 
-use crate::{Config, EngineError, load_catalog};
+use crate::{Config, EncoderRuntime, EngineError, load_catalog};
 use esci_core::Field;
 use esci_eval::LatencyStats;
 use esci_ingest::TextBuilder;
@@ -18,40 +18,6 @@ use esci_onnx::{
 };
 use serde::Serialize;
 use std::time::{Duration, Instant};
-
-/// Which inference engine runs the encoders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum EncoderRuntime {
-    /// Our candle BERT, f32 (the training engine).
-    Candle,
-    /// ONNX Runtime, fp32 graphs (same outputs as candle).
-    Onnx,
-    /// ONNX Runtime, int8 per-channel weights.
-    OnnxInt8,
-}
-
-impl EncoderRuntime {
-    /// The name used on the command line and in tables.
-    pub fn name(self) -> &'static str {
-        match self {
-            EncoderRuntime::Candle => "candle",
-            EncoderRuntime::Onnx => "onnx",
-            EncoderRuntime::OnnxInt8 => "onnx-int8",
-        }
-    }
-
-    /// Parses `candle`, `onnx` or `onnx-int8`.
-    pub fn parse(s: &str) -> Result<EncoderRuntime, String> {
-        match s {
-            "candle" => Ok(EncoderRuntime::Candle),
-            "onnx" => Ok(EncoderRuntime::Onnx),
-            "onnx-int8" => Ok(EncoderRuntime::OnnxInt8),
-            other => Err(format!(
-                "unknown runtime {other:?}: expected candle, onnx or onnx-int8"
-            )),
-        }
-    }
-}
 
 /// What to measure.
 #[derive(Debug, Clone)]

@@ -7,8 +7,7 @@ mod hybrid;
 mod lexical;
 
 pub use encoders::{
-    EncoderBenchOptions, EncoderBenchReport, EncoderRuntime, QualityVsFp32, RuntimeFigures,
-    run_encoder_bench,
+    EncoderBenchOptions, EncoderBenchReport, QualityVsFp32, RuntimeFigures, run_encoder_bench,
 };
 pub use esci_dense::{ScanBenchReport, bench_scan};
 pub use esci_sparse::{SparseBenchOptions, SparseBenchReport, bench_sparse};
