@@ -3,8 +3,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use esci_core::QuerySet;
-use esci_engine::Config;
-use esci_engine::FusionMethod;
+use esci_engine::{Config, DenseScan, FusionMethod};
 use esci_eval::GainScheme;
 use std::path::PathBuf;
 
@@ -46,6 +45,10 @@ pub struct GlobalArgs {
     /// [default: [neural] projection]
     #[arg(long, global = true, value_name = "NAME")]
     pub projection: Option<String>,
+    /// Dense scan: exact (f32) or int8 (int8 codes, 4·k rescored in f32)
+    /// [default: [neural] dense_scan = exact]
+    #[arg(long, global = true, value_parser = parse_dense_scan)]
+    pub dense_scan: Option<DenseScan>,
     /// More log output (-v debug, -vv trace); RUST_LOG overrides
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -257,7 +260,8 @@ pub enum BenchCommand {
     Bm25(BenchBm25Args),
     /// Measure dense/SPLADE encoding throughput, query latency and cross-encoder cost
     Encoders(BenchEncodersArgs),
-    /// Measure the dense index scan (exact f32 and int8 + rescore) on synthetic unit vectors
+    /// Measure the dense index scan (exact f32 and int8 + rescore) on synthetic unit vectors,
+    /// or with --real on the built product index
     Dense {
         /// Vectors
         #[arg(long, default_value_t = 480_000)]
@@ -274,6 +278,11 @@ pub enum BenchCommand {
         /// Random seed
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Scan the built product index instead (at --dim, through --projection) with
+        /// every judged query text encoded by the dense model; --n, --queries and
+        /// --seed are then unused
+        #[arg(long)]
+        real: bool,
     },
     /// Measure the fused first stage (dense@d + BM25 + SPLADE, query encoding included)
     /// on a large catalog: build, memory, latency per stage, all-core QPS
@@ -375,6 +384,10 @@ pub struct BenchBm25Args {
     pub index: IndexArgs,
 }
 
+fn parse_dense_scan(s: &str) -> Result<DenseScan, String> {
+    DenseScan::parse(s).ok_or_else(|| format!("unknown dense scan {s:?}: expected exact or int8"))
+}
+
 fn parse_fusion(s: &str) -> Result<FusionMethod, String> {
     FusionMethod::parse(s)
         .ok_or_else(|| format!("unknown fusion method {s:?}: expected rrf, minmax or zscore"))
@@ -406,6 +419,9 @@ impl GlobalArgs {
         }
         if let Some(dir) = &self.models_dir {
             config.models.dir = dir.clone();
+        }
+        if let Some(scan) = self.dense_scan {
+            config.neural.dense_scan = scan;
         }
         if let Some(name) = &self.projection {
             config.neural.projection = (name != "none").then(|| name.clone());

@@ -66,8 +66,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             queries,
             k,
             seed,
+            real,
         }) => {
-            let report = esci_engine::bench::bench_scan(*n, *dim, *queries, *k, *seed)?;
+            let report = if *real {
+                config.neural.dim = Some(*dim);
+                esci_engine::bench::run_real_dense_bench(&config, *k)?
+            } else {
+                esci_engine::bench::bench_scan(*n, *dim, *queries, *k, *seed)?
+            };
             println!("{}", report.markdown());
         }
         Command::Bench(BenchCommand::Sparse { n, seed }) => {

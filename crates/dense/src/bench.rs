@@ -23,6 +23,8 @@ pub struct Latency {
 /// What [`bench_scan`] measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScanBenchReport {
+    /// Where the vectors came from, e.g. `synthetic unit vectors`.
+    pub source: String,
     /// Documents.
     pub n: usize,
     /// Dimension.
@@ -84,7 +86,22 @@ pub fn bench_scan(
         .map(<[f32]>::to_vec)
         .collect();
     let generate_ms = ms(started);
+    let mut report = bench_view(&view, &query_vectors, k)?;
+    report.generate_ms = generate_ms;
+    Ok(report)
+}
 
+/// Times exact and int8 top-`k` on `view` (any vectors, e.g. a real product index
+/// at a Matryoshka prefix) for `query_vectors`; `generate_ms` is left 0.
+pub fn bench_view(
+    view: &DenseView,
+    query_vectors: &[Vec<f32>],
+    k: usize,
+) -> Result<ScanBenchReport, DenseError> {
+    let (n, d, queries) = (view.len(), view.dim(), query_vectors.len());
+    if queries == 0 {
+        return Err(DenseError::InvalidVectors("no queries to time".into()));
+    }
     let started = Instant::now();
     view.prepare_int8();
     let quantise_ms = ms(started);
@@ -93,16 +110,17 @@ pub fn bench_scan(
     // One task covering every row runs on a single thread.
     let single = view.clone().with_chunk_rows(usize::MAX);
 
-    let (exact_one_thread, exact) = time_each(&single, &query_vectors, k, SearchMode::Exact)?;
-    let (exact_all_threads, _) = time_each(&view, &query_vectors, k, SearchMode::Exact)?;
+    let (exact_one_thread, exact) = time_each(&single, query_vectors, k, SearchMode::Exact)?;
+    let (exact_all_threads, _) = time_each(view, query_vectors, k, SearchMode::Exact)?;
     let started = Instant::now();
-    view.search_batch(&query_vectors, k)?;
+    view.search_batch(query_vectors, k)?;
     let exact_batch_qps = queries as f64 / started.elapsed().as_secs_f64().max(1e-9);
-    let (int8_one_thread, _) = time_each(&single, &query_vectors, k, int8)?;
-    let (int8_all_threads, approx) = time_each(&view, &query_vectors, k, int8)?;
-    let bare = view.search_batch_with(&query_vectors, k, SearchMode::Int8 { rescore: k })?;
+    let (int8_one_thread, _) = time_each(&single, query_vectors, k, int8)?;
+    let (int8_all_threads, approx) = time_each(view, query_vectors, k, int8)?;
+    let bare = view.search_batch_with(query_vectors, k, SearchMode::Int8 { rescore: k })?;
 
     Ok(ScanBenchReport {
+        source: "synthetic unit vectors".into(),
         n,
         d,
         queries,
@@ -111,7 +129,7 @@ pub fn bench_scan(
         threads: rayon::current_num_threads(),
         f32_mib: (view.as_matrix().len() * 4) as f64 / (1 << 20) as f64,
         int8_mib: view.int8().bytes() as f64 / (1 << 20) as f64,
-        generate_ms,
+        generate_ms: 0.0,
         quantise_ms,
         exact_one_thread,
         exact_all_threads,
@@ -127,12 +145,11 @@ impl ScanBenchReport {
     /// The report as a markdown table for BENCHMARKS.md.
     pub fn markdown(&self) -> String {
         let mut out = format!(
-            "{} × {} synthetic unit vectors (f32 {:.0} MiB, int8 {:.0} MiB, quantised in {:.0} ms), \
-             {} random unit queries, top-{}; int8 alone recall@{} {:.3}. Random isotropic \
-             vectors are a hard case for int8: real embeddings cluster, so their top scores \
-             stand further apart.\n\n",
+            "{} × {} {} (f32 {:.0} MiB, int8 {:.0} MiB, quantised in {:.0} ms), \
+             {} queries, top-{}; int8 alone recall@{} {:.3}.\n\n",
             self.n,
             self.d,
+            self.source,
             self.f32_mib,
             self.int8_mib,
             self.quantise_ms,

@@ -37,7 +37,7 @@ mod synthetic;
 mod topk;
 mod view;
 
-pub use bench::{Latency, ScanBenchReport, bench_scan};
+pub use bench::{Latency, ScanBenchReport, bench_scan, bench_view};
 pub use error::DenseError;
 pub use format::FORMAT_VERSION;
 pub use index::{DenseIndex, MAX_DIM};

@@ -57,7 +57,7 @@ pub use hybrid::Hybrid;
 pub use models::{Embedding, embed, fetch_models};
 pub use neural::{DenseRetriever, SpladeRetriever};
 pub use projected::{PROJECTIONS_DIR, ProjectionArtifact, projection_path};
-pub use retrieval_config::{FusionSection, NeuralSection};
+pub use retrieval_config::{DenseScan, FusionSection, NeuralSection};
 pub use searcher::{RetrieverSignal, SearchResult, Searcher};
 pub use strategy::{RetrieverKind, Strategy};
 pub use train::{DevRow, ProjectionMethod, TrainDenseOptions, TrainDenseSummary, train_dense};

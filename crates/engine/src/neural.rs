@@ -1,6 +1,7 @@
 //! The neural retrievers: encoding the catalog into dense and SPLADE indexes at build
 //! time, and pairing each index with its query encoder at search time.
 
+use crate::retrieval_config::DenseScan;
 use crate::{EngineError, progress};
 use esci_core::{DocId, Hit, Product, RetrieveError, Retriever};
 use esci_dense::{DenseIndex, DenseView};
@@ -62,6 +63,8 @@ pub struct DenseRetriever {
     view: DenseView,
     /// Maps query vectors into the space of a projected index (`esci train dense`).
     projection: Option<esci_train::Projection>,
+    /// Exact or int8 scan.
+    scan: DenseScan,
 }
 
 impl DenseRetriever {
@@ -83,6 +86,7 @@ impl DenseRetriever {
             encoder: Box::new(encoder),
             view,
             projection: None,
+            scan: DenseScan::Exact,
         })
     }
 
@@ -95,6 +99,20 @@ impl DenseRetriever {
             false => format!("dense-{}@{}", projection.name(), self.view.dim()),
         };
         self.projection = Some(projection);
+        self
+    }
+
+    /// The Matryoshka view this retriever scans.
+    pub fn view(&self) -> &DenseView {
+        &self.view
+    }
+
+    /// Scans with `scan` (int8 codes are built now, not on the first query).
+    pub fn with_scan(mut self, scan: DenseScan) -> DenseRetriever {
+        if scan == DenseScan::Int8 {
+            self.view.prepare_int8();
+        }
+        self.scan = scan;
         self
     }
 
@@ -120,7 +138,7 @@ impl Retriever for DenseRetriever {
     fn search(&self, query: &str, k: usize) -> Result<Vec<Hit>, RetrieveError> {
         let vector = self.encode_query(query)?;
         self.view
-            .search(&vector, k)
+            .search_with(&vector, k, self.scan.mode(k))
             .map_err(|e| internal(&self.name, e))
     }
 

@@ -26,11 +26,44 @@ pub struct NeuralSection {
     /// prefix (`pca`, `adapter`: made by `esci train dense`); absent = none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub projection: Option<String>,
+    /// How the dense index is scanned: `exact` (every product in f32) or `int8`
+    /// (int8 codes, the best 4·k rescored in f32: a quarter of the memory traffic).
+    pub dense_scan: DenseScan,
     /// What runs the encoders at index and query time: `candle` (f32, the training
     /// engine), `onnx` (ONNX Runtime fp32, the same outputs, about 2× faster) or
     /// `onnx-int8` (int8 weights, several times faster, outputs within about 0.99
     /// cosine of fp32). BENCHMARKS.md ("Encoders") has the figures.
     pub runtime: EncoderRuntime,
+}
+
+/// The dense scan of `[neural] dense_scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DenseScan {
+    /// Every product scored in f32: the reference.
+    #[default]
+    Exact,
+    /// Int8 codes, then the best [`esci_dense::DEFAULT_RESCORE_FACTOR`]·k rescored in f32.
+    Int8,
+}
+
+impl DenseScan {
+    /// Parses `exact` or `int8`.
+    pub fn parse(s: &str) -> Option<DenseScan> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "exact" => Some(DenseScan::Exact),
+            "int8" => Some(DenseScan::Int8),
+            _ => None,
+        }
+    }
+
+    /// The search mode for a top-`k` query.
+    pub fn mode(self, k: usize) -> esci_dense::SearchMode {
+        match self {
+            DenseScan::Exact => esci_dense::SearchMode::Exact,
+            DenseScan::Int8 => esci_dense::SearchMode::int8(k),
+        }
+    }
 }
 
 impl Default for NeuralSection {
@@ -42,6 +75,7 @@ impl Default for NeuralSection {
             max_length: 128,
             dim: None,
             projection: None,
+            dense_scan: DenseScan::Exact,
             runtime: EncoderRuntime::Candle,
         }
     }

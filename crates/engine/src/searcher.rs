@@ -69,7 +69,9 @@ impl Searcher {
         manifest.check_corpus(catalog.len(), &catalog_fingerprint(&catalog.products))?;
         let bm25 = load_bm25(dir, &manifest)?;
         let dense = match &manifest.dense {
-            Some(artifact) => Some(open_dense(config, dir, &manifest, artifact)?),
+            Some(artifact) => Some(
+                open_dense(config, dir, &manifest, artifact)?.with_scan(config.neural.dense_scan),
+            ),
             None => None,
         };
         let splade = match &manifest.splade {
@@ -96,6 +98,11 @@ impl Searcher {
     /// The manifest of the loaded artifacts.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// The dense retriever, when its index was built.
+    pub fn dense_retriever(&self) -> Option<&DenseRetriever> {
+        self.dense.as_ref()
     }
 
     /// The BM25 retriever.

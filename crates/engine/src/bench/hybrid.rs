@@ -14,7 +14,7 @@ use crate::{Config, EngineError, Hybrid, progress};
 use esci_core::Retriever;
 use esci_dense::{DenseIndex, synthetic_unit_vectors};
 use esci_eval::LatencyStats;
-use esci_ingest::{Catalog, IngestReport, read_judgments};
+use esci_ingest::Catalog;
 use esci_lexical::{Bm25Index, IndexBuilder};
 use esci_models::{DenseEncoder, SpladeEncoder};
 use esci_sparse::{DocPruning, SparseIndex, SparseIndexBuilder, synthetic_documents};
@@ -91,7 +91,7 @@ pub fn run_hybrid_bench(
     config: &Config,
     options: &HybridBenchOptions,
 ) -> Result<HybridBenchReport, EngineError> {
-    let queries = distinct_queries(config, options)?;
+    let queries = super::distinct_queries(&options.queries_from, config.data.locale_filter())?;
     std::fs::create_dir_all(&options.scratch_dir).map_err(EngineError::io(&options.scratch_dir))?;
     let paths = [
         options.scratch_dir.join("bench-bm25.idx"),
@@ -139,7 +139,8 @@ pub fn run_hybrid_bench(
 
     let (bm25, bm25_load) = timed(|| Bm25Index::load(&paths[0]))?;
     let (dense_index, dense_load) = timed(|| DenseIndex::load(&paths[1]))?;
-    let dense = DenseRetriever::new(dense_encoder, &dense_index, options.dim)?;
+    let dense = DenseRetriever::new(dense_encoder, &dense_index, options.dim)?
+        .with_scan(config.neural.dense_scan);
     drop(dense_index);
     let ((sparse, _), splade_load) = timed(|| SparseIndex::load(&paths[2]))?;
     let splade = SpladeRetriever::new(splade_encoder, sparse);
@@ -220,31 +221,6 @@ fn dense_encode(dense: &DenseRetriever, query: &str) -> Result<usize, EngineErro
 
 fn splade_encode(splade: &SpladeRetriever, query: &str) -> Result<usize, EngineError> {
     Ok(splade.encode_query(query)?.len())
-}
-
-/// The distinct query texts of the judgments file.
-fn distinct_queries(
-    config: &Config,
-    options: &HybridBenchOptions,
-) -> Result<Vec<String>, EngineError> {
-    let mut report = IngestReport::default();
-    let mut queries: Vec<String> = read_judgments(
-        &options.queries_from,
-        config.data.locale_filter(),
-        &mut report,
-    )?
-    .into_iter()
-    .map(|j| j.query)
-    .collect();
-    queries.sort();
-    queries.dedup();
-    if queries.is_empty() {
-        return Err(EngineError::Input(format!(
-            "{} holds no queries",
-            options.queries_from.display()
-        )));
-    }
-    Ok(queries)
 }
 
 fn timed<T, E>(f: impl FnOnce() -> Result<T, E>) -> Result<(T, f64), EngineError>

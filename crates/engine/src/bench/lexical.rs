@@ -3,7 +3,7 @@
 
 use crate::{EngineError, progress};
 use esci_eval::LatencyStats;
-use esci_ingest::{Catalog, IngestReport, read_judgments};
+use esci_ingest::Catalog;
 use esci_lexical::{Bm25Index, Bm25Params, IndexBuilder};
 use esci_text::AnalyzerConfig;
 use rayon::prelude::*;
@@ -74,23 +74,7 @@ pub fn run_bm25_bench(options: &Bm25BenchOptions) -> Result<Bm25BenchReport, Eng
     let started = Instant::now();
     let catalog = Catalog::load(&options.products, None, options.locale.as_deref())?;
     let ingest_seconds = started.elapsed().as_secs_f64();
-    let mut report = IngestReport::default();
-    let mut queries: Vec<String> = read_judgments(
-        &options.queries_from,
-        options.locale.as_deref(),
-        &mut report,
-    )?
-    .into_iter()
-    .map(|j| j.query)
-    .collect();
-    queries.sort();
-    queries.dedup();
-    if queries.is_empty() {
-        return Err(EngineError::Input(format!(
-            "{} holds no queries",
-            options.queries_from.display()
-        )));
-    }
+    let queries = super::distinct_queries(&options.queries_from, options.locale.as_deref())?;
 
     let builder = IndexBuilder::new(options.params.clone(), options.analyzer)?;
     let bar = progress::bar(catalog.len() as u64, "bm25");

@@ -1,11 +1,13 @@
 //! Benchmarks that print figures (never timed tests): a synthetic-catalog generator
 //! for scale, the BM25 build/query benchmark, and the encoder benchmark.
 
+mod dense_real;
 mod encoders;
 mod gen_catalog;
 mod hybrid;
 mod lexical;
 
+pub use dense_real::run_real_dense_bench;
 pub use encoders::{
     EncoderBenchOptions, EncoderBenchReport, QualityVsFp32, RuntimeFigures, run_encoder_bench,
 };
@@ -14,6 +16,27 @@ pub use esci_sparse::{SparseBenchOptions, SparseBenchReport, bench_sparse};
 pub use gen_catalog::{GenOptions, generate_catalog};
 pub use hybrid::{HybridBenchOptions, HybridBenchReport, IndexFigures, run_hybrid_bench};
 pub use lexical::{Bm25BenchOptions, Bm25BenchReport, run_bm25_bench};
+
+/// The distinct query texts of a judgments file: the workload of the benchmarks.
+pub(crate) fn distinct_queries(
+    path: &std::path::Path,
+    locale: Option<&str>,
+) -> Result<Vec<String>, crate::EngineError> {
+    let mut report = esci_ingest::IngestReport::default();
+    let mut queries: Vec<String> = esci_ingest::read_judgments(path, locale, &mut report)?
+        .into_iter()
+        .map(|j| j.query)
+        .collect();
+    queries.sort();
+    queries.dedup();
+    if queries.is_empty() {
+        return Err(crate::EngineError::Input(format!(
+            "{} holds no queries",
+            path.display()
+        )));
+    }
+    Ok(queries)
+}
 
 /// Peak resident memory of this process so far, in MiB (Linux `VmHWM`; `None` elsewhere).
 pub fn peak_rss_mib() -> Option<f64> {
