@@ -49,6 +49,13 @@ pub struct GlobalArgs {
     /// [default: [neural] dense_scan = exact]
     #[arg(long, global = true, value_parser = parse_dense_scan)]
     pub dense_scan: Option<DenseScan>,
+    /// Rerank the first stage's top N with the trained cross-encoder (`esci train
+    /// reranker`) in search and eval; 0 turns it off [default: [rerank] enabled/depth]
+    #[arg(long, global = true, value_name = "N")]
+    pub rerank: Option<usize>,
+    /// Reranker model directory [default: [rerank] model = <models dir>/reranker]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub reranker: Option<PathBuf>,
     /// More log output (-v debug, -vv trace); RUST_LOG overrides
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -422,6 +429,15 @@ impl GlobalArgs {
         }
         if let Some(scan) = self.dense_scan {
             config.neural.dense_scan = scan;
+        }
+        if let Some(n) = self.rerank {
+            config.rerank.enabled = n > 0;
+            if n > 0 {
+                config.rerank.depth = n;
+            }
+        }
+        if let Some(dir) = &self.reranker {
+            config.rerank.model = dir.clone();
         }
         if let Some(name) = &self.projection {
             config.neural.projection = (name != "none").then(|| name.clone());

@@ -35,6 +35,8 @@ pub struct Config {
     pub fusion: FusionSection,
     /// Evaluation runs.
     pub eval: EvalConfig,
+    /// Cross-encoder reranking of the fused list.
+    pub rerank: crate::rerank_config::RerankSection,
 }
 
 /// `[data]`
@@ -264,6 +266,7 @@ impl Config {
         self.bm25.params()?;
         self.neural.validate()?;
         self.fusion.validate()?;
+        self.rerank.validate()?;
         if self.eval.depth == 0 || self.eval.depth > 100_000 {
             return Err(format!(
                 "eval.depth must be in 1..=100000, got {}",

@@ -31,6 +31,9 @@ mod models;
 mod neural;
 pub mod progress;
 mod projected;
+mod rerank;
+mod rerank_config;
+mod rerank_train;
 mod retrieval_config;
 mod searcher;
 mod strategy;
@@ -57,6 +60,12 @@ pub use hybrid::Hybrid;
 pub use models::{Embedding, embed, fetch_models};
 pub use neural::{DenseRetriever, SpladeRetriever};
 pub use projected::{PROJECTIONS_DIR, ProjectionArtifact, projection_path};
+pub use rerank::{RERANK_SIGNAL, Reranked, Reranker, evaluate_reranked, search_reranked};
+pub use rerank_config::RerankSection;
+pub use rerank_train::{
+    RERANKER_MANIFEST, RerankerManifest, TrainRerankerOptions, TrainRerankerSummary,
+    train_reranker_model,
+};
 pub use retrieval_config::{DenseScan, FusionSection, NeuralSection};
 pub use searcher::{RetrieverSignal, SearchResult, Searcher};
 pub use strategy::{RetrieverKind, Strategy};

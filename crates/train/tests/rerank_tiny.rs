@@ -276,3 +276,21 @@ fn the_checkpoint_reloads_with_the_trained_head_and_the_same_scores() {
     }
     assert!(dev_ndcg(&reloaded, &data.dev, 0, 20).unwrap().is_finite());
 }
+
+#[test]
+fn the_frozen_copy_scores_like_the_trainable_model() {
+    let data = data();
+    let m = model(0);
+    let (batch, _) = batch_of(&data);
+    let a: Vec<f32> = m.scores(&batch).unwrap().to_vec1().unwrap();
+    let b: Vec<f32> = m
+        .frozen_copy()
+        .unwrap()
+        .scores(&batch)
+        .unwrap()
+        .to_vec1()
+        .unwrap();
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+    }
+}

@@ -2,12 +2,14 @@
 
 use esci_core::QuerySet;
 use esci_engine::{
-    Config, FusionSection, Searcher, Strategy, evaluate_strategy, save_run, split_queries,
+    Config, FusionSection, Reranker, Searcher, Strategy, evaluate_reranked, evaluate_strategy,
+    save_run, split_queries,
 };
 use esci_eval::{RunReport, markdown_table};
 
 /// Evaluates each strategy (default: every built retriever alone, then all fused) on
-/// the configured split, prints one table and writes one run JSON per strategy.
+/// the configured split, prints one table and writes one run JSON per strategy. With
+/// the rerank stage on (`--rerank N`), each strategy is followed by its reranked run.
 pub fn run(config: &Config, strategies: &[String], task1: bool) -> anyhow::Result<Vec<RunReport>> {
     let searcher = Searcher::open(config, true)?;
     let strategies: Vec<Strategy> = if strategies.is_empty() {
@@ -35,6 +37,10 @@ pub fn run(config: &Config, strategies: &[String], task1: bool) -> anyhow::Resul
             config.eval.split
         );
     }
+    let reranker = match config.rerank.enabled {
+        true => Some(Reranker::open(config, searcher.catalog())?),
+        false => None,
+    };
     let mut reports = Vec::new();
     for strategy in &strategies {
         let (report, fusion) = evaluate_strategy(&searcher, strategy, config, &queries, task1)?;
@@ -53,6 +59,14 @@ pub fn run(config: &Config, strategies: &[String], task1: bool) -> anyhow::Resul
         let path = save_run(&report, &config.artifacts.runs_dir)?;
         eprintln!("{}: run written to {}", report.name, path.display());
         reports.push(report);
+        if let Some(reranker) = &reranker {
+            let report = evaluate_reranked(
+                &searcher, reranker, strategy, &fusion, config, &queries, task1,
+            )?;
+            let path = save_run(&report, &config.artifacts.runs_dir)?;
+            eprintln!("{}: run written to {}", report.name, path.display());
+            reports.push(report);
+        }
     }
     println!(
         "{} queries of the {} set, {} products\n",

@@ -1,7 +1,7 @@
 //! `esci search`
 
 use crate::args::SearchArgs;
-use esci_engine::{Config, Searcher, Strategy};
+use esci_engine::{Config, Reranker, Searcher, Strategy, search_reranked};
 
 /// Runs one query and prints the results with their signal breakdown (or JSON).
 pub fn run(config: &Config, args: &SearchArgs) -> anyhow::Result<()> {
@@ -11,8 +11,15 @@ pub fn run(config: &Config, args: &SearchArgs) -> anyhow::Result<()> {
         Some(s) => Strategy::parse(s).map_err(anyhow::Error::msg)?,
         None => searcher.default_strategy(),
     };
+    let reranker = match config.rerank.enabled {
+        true => Some(Reranker::open(config, searcher.catalog())?),
+        false => None,
+    };
     let started = std::time::Instant::now();
-    let results = searcher.search(&query, args.k, &strategy)?;
+    let results = match &reranker {
+        Some(r) => search_reranked(&searcher, r, &query, args.k, &strategy)?,
+        None => searcher.search(&query, args.k, &strategy)?,
+    };
     let elapsed = started.elapsed();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&results)?);
@@ -23,9 +30,17 @@ pub fn run(config: &Config, args: &SearchArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let fused = strategy.parts.len() > 1;
-    let mut header = format!("{:>4}  {:>8}", "rank", if fused { "rrf" } else { "score" });
+    let score_name = match (&reranker, fused) {
+        (Some(_), _) => "rerank",
+        (None, true) => "rrf",
+        (None, false) => "score",
+    };
+    let mut header = format!("{:>4}  {:>8}", "rank", score_name);
     for part in &strategy.parts {
         header.push_str(&format!("  {:>15}", format!("{} rank/score", part.name())));
+    }
+    if reranker.is_some() {
+        header.push_str(&format!("  {:>15}", "rerank rank/score"));
     }
     println!("{header}  {:<12}  title", "product");
     for r in &results {
@@ -40,9 +55,13 @@ pub fn run(config: &Config, args: &SearchArgs) -> anyhow::Result<()> {
         println!("{line}  {:<12}  {}", r.product_id, clip(&r.title, 80));
     }
     eprintln!(
-        "{} results for {} in {:.1} ms",
+        "{} results for {}{} in {:.1} ms",
         results.len(),
         strategy.name(),
+        match &reranker {
+            Some(r) => format!(" reranked (top {})", r.depth()),
+            None => String::new(),
+        },
         elapsed.as_secs_f64() * 1e3
     );
     if fused {

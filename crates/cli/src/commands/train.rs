@@ -1,8 +1,13 @@
 //! `esci train ...`
 
 use clap::{Args, Subcommand, ValueEnum};
-use esci_engine::{Config, ProjectionMethod, TrainDenseOptions, train_dense};
+use esci_engine::{
+    Config, ProjectionMethod, TrainDenseOptions, TrainRerankerOptions, train_dense,
+    train_reranker_model,
+};
 use esci_train::adapter::AdapterConfig;
+use esci_train::rerank::{RerankConfig, RerankLoss};
+use std::path::PathBuf;
 
 /// `esci train ...`
 #[derive(Debug, Subcommand)]
@@ -11,6 +16,106 @@ pub enum TrainCommand {
     /// (PCA, or the Matryoshka adapter trained on train-split pairs), and write the
     /// projected product index; select it with --projection NAME
     Dense(TrainDenseArgs),
+    /// Fine-tune a cross-encoder reranker (MiniLM cut to its first layers, fresh head)
+    /// on the graded judgments of the fit queries, keeping the weights with the best dev
+    /// nDCG@20; writes safetensors + reranker.json to the [rerank] model directory
+    Reranker(TrainRerankerArgs),
+}
+
+/// Which loss trains the reranker.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LossArg {
+    /// Binary cross-entropy per pair toward its gain (E 1, S 0.1, C 0.01, I 0)
+    Pointwise,
+    /// Softmax cross-entropy per list against gain-normalised targets
+    Listwise,
+}
+
+/// Flags of `train reranker`; unset values take `RerankConfig`'s defaults.
+#[derive(Debug, Args)]
+pub struct TrainRerankerArgs {
+    /// pointwise or listwise [default: listwise]
+    #[arg(long, value_enum)]
+    pub loss: Option<LossArg>,
+    /// Model to start from [default: the dense model, all-MiniLM-L6-v2]
+    #[arg(long)]
+    pub base: Option<PathBuf>,
+    /// Checkpoint directory [default: <models dir>/reranker]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Encoder layers kept from the base model [default: 2]
+    #[arg(long)]
+    pub layers: Option<usize>,
+    /// Lower layers (and embeddings) left frozen [default: 0]
+    #[arg(long)]
+    pub freeze: Option<usize>,
+    /// Longest pair in tokens [default: 48]
+    #[arg(long)]
+    pub max_length: Option<usize>,
+    /// Judged products per list [default: 8]
+    #[arg(long)]
+    pub list_size: Option<usize>,
+    /// Lists per step [default: 4]
+    #[arg(long)]
+    pub lists_per_step: Option<usize>,
+    /// Encoder peak learning rate [default: 1e-4]
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Head peak learning rate [default: 1e-3]
+    #[arg(long)]
+    pub head_lr: Option<f64>,
+    /// Maximum epochs [default: 2]
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Steps between dev evaluations [default: 40]
+    #[arg(long)]
+    pub eval_every: Option<usize>,
+    /// Dev evaluations without improvement before stopping [default: 3]
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Stop after this many minutes of training [default: 12]
+    #[arg(long)]
+    pub max_minutes: Option<f64>,
+    /// Random seed [default: 42]
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Only report the dev figures: save nothing
+    #[arg(long)]
+    pub dev_only: bool,
+    /// Print the summary as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl TrainRerankerArgs {
+    fn options(&self) -> TrainRerankerOptions {
+        let d = RerankConfig::default();
+        TrainRerankerOptions {
+            base: self.base.clone(),
+            out: self.out.clone(),
+            train: RerankConfig {
+                loss: match self.loss {
+                    Some(LossArg::Pointwise) => RerankLoss::Pointwise,
+                    Some(LossArg::Listwise) => RerankLoss::Listwise,
+                    None => d.loss,
+                },
+                layers: self.layers.unwrap_or(d.layers),
+                freeze_below: self.freeze.unwrap_or(d.freeze_below),
+                max_length: self.max_length.unwrap_or(d.max_length),
+                list_size: self.list_size.unwrap_or(d.list_size),
+                lists_per_step: self.lists_per_step.unwrap_or(d.lists_per_step),
+                lr: self.lr.unwrap_or(d.lr),
+                head_lr: self.head_lr.unwrap_or(d.head_lr),
+                epochs: self.epochs.unwrap_or(d.epochs),
+                eval_every: self.eval_every.unwrap_or(d.eval_every),
+                patience: self.patience.unwrap_or(d.patience),
+                max_minutes: self.max_minutes.or(d.max_minutes),
+                seed: self.seed.unwrap_or(d.seed),
+                ..d
+            },
+            save: !self.dev_only,
+        }
+    }
 }
 
 /// Which projection to make.
@@ -121,7 +226,58 @@ impl TrainDenseArgs {
 pub fn run(config: &Config, command: &TrainCommand) -> anyhow::Result<()> {
     match command {
         TrainCommand::Dense(args) => dense(config, args),
+        TrainCommand::Reranker(args) => reranker(config, args),
     }
+}
+
+fn reranker(config: &Config, args: &TrainRerankerArgs) -> anyhow::Result<()> {
+    let summary = train_reranker_model(config, &args.options())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        return Ok(());
+    }
+    let m = &summary.manifest;
+    let r = &summary.report;
+    eprintln!(
+        "{} fit queries ({} pairs), {} dev queries ({} pairs); {} loss, {} layers",
+        m.fit_queries,
+        m.fit_pairs,
+        m.dev_queries,
+        m.dev_pairs,
+        m.config.loss.name(),
+        m.config.layers
+    );
+    eprintln!(
+        "{} steps in {} epochs ({:.2} steps/s), kept step {}{}; {:.0} s in all",
+        r.steps,
+        r.epochs,
+        r.steps_per_second,
+        r.best_step,
+        if r.stopped_early {
+            " (early stop)"
+        } else if r.stopped_by_budget {
+            " (time budget)"
+        } else {
+            ""
+        },
+        summary.seconds
+    );
+    println!(
+        "| step | train loss | dev nDCG@{} |\n|---|---|---|",
+        m.config.dev_k
+    );
+    for p in &r.history {
+        println!("| {} | {:.4} | {:.4} |", p.step, p.train_loss, p.dev_ndcg);
+    }
+    if args.dev_only {
+        eprintln!("dev figures only, nothing saved");
+    } else {
+        eprintln!(
+            "reranker saved to {}; use it with: esci eval --rerank 50",
+            summary.out.display()
+        );
+    }
+    Ok(())
 }
 
 fn dense(config: &Config, args: &TrainDenseArgs) -> anyhow::Result<()> {

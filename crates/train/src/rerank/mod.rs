@@ -14,5 +14,5 @@ pub mod model;
 pub mod trainer;
 
 pub use data::{RerankData, TextList, TokenizedList};
-pub use model::{Freeze, TrainableCross};
+pub use model::{Freeze, FrozenCross, TrainableCross};
 pub use trainer::{RerankConfig, RerankLoss, RerankReport, train_reranker};

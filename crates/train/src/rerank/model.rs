@@ -257,19 +257,36 @@ impl TrainableCross {
 
     /// One score (logit) per pair of the batch, `[n]`.
     pub fn scores(&self, batch: &Batch) -> Result<Tensor, TrainError> {
-        let hidden = self.bert.forward(
-            &batch.input_ids,
-            &batch.token_type_ids,
-            &batch.attention_mask,
-        )?;
-        let pooled = match self.bert.pool(&hidden)? {
-            Some(p) => p,
-            None => hidden.narrow(1, 0, 1)?.squeeze(1)?,
-        };
-        Ok(pooled
-            .matmul(&self.head_weight.as_tensor().t()?)?
-            .squeeze(1)?
-            .broadcast_add(self.head_bias.as_tensor())?)
+        head_scores(
+            &self.bert,
+            self.head_weight.as_tensor(),
+            self.head_bias.as_tensor(),
+            batch,
+        )
+    }
+
+    /// A copy of the current weights with nothing tracked for gradients: scoring with
+    /// it skips autograd bookkeeping and uses the fused softmax (dev evaluations).
+    pub fn frozen_copy(&self) -> Result<FrozenCross, TrainError> {
+        let tensors: HashMap<String, Tensor> = self
+            .params
+            .iter()
+            .map(|(name, p)| {
+                let t = match p {
+                    Param::Trainable(v) => v.as_tensor().detach(),
+                    Param::Frozen(t) => t.clone(),
+                };
+                (name.clone(), t)
+            })
+            .collect();
+        let config: BertConfig = serde_json::from_value(self.config_json.clone())
+            .map_err(|e| TrainError::Invalid(format!("config.json: {e}")))?;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &Device::Cpu);
+        Ok(FrozenCross {
+            bert: BertModel::new(&Weights::from_var_builder(vb), &config)?,
+            head_weight: self.head_weight.as_tensor().detach(),
+            head_bias: self.head_bias.as_tensor().detach(),
+        })
     }
 
     /// Copies of the current values of every trainable tensor (head included).
@@ -337,4 +354,40 @@ impl TrainableCross {
         .map_err(|source| TrainError::Io { path, source })?;
         Ok(())
     }
+}
+
+/// A gradient-free copy of a [`TrainableCross`] (see [`TrainableCross::frozen_copy`]).
+pub struct FrozenCross {
+    bert: BertModel,
+    head_weight: Tensor,
+    head_bias: Tensor,
+}
+
+impl FrozenCross {
+    /// One score (logit) per pair of the batch, `[n]`.
+    pub fn scores(&self, batch: &Batch) -> Result<Tensor, TrainError> {
+        head_scores(&self.bert, &self.head_weight, &self.head_bias, batch)
+    }
+}
+
+/// `w · pool(BERT(pair)) + b`, pooling by the pooler when there is one, else `[CLS]`.
+fn head_scores(
+    bert: &BertModel,
+    weight: &Tensor,
+    bias: &Tensor,
+    batch: &Batch,
+) -> Result<Tensor, TrainError> {
+    let hidden = bert.forward(
+        &batch.input_ids,
+        &batch.token_type_ids,
+        &batch.attention_mask,
+    )?;
+    let pooled = match bert.pool(&hidden)? {
+        Some(p) => p,
+        None => hidden.narrow(1, 0, 1)?.squeeze(1)?,
+    };
+    Ok(pooled
+        .matmul(&weight.t()?)?
+        .squeeze(1)?
+        .broadcast_add(bias)?)
 }

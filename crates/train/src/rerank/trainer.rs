@@ -76,20 +76,20 @@ impl Default for RerankConfig {
     fn default() -> RerankConfig {
         RerankConfig {
             loss: RerankLoss::Listwise,
-            layers: 3,
+            layers: 2,
             freeze_below: 0,
-            max_length: 64,
+            max_length: 48,
             list_size: 8,
             lists_per_step: 4,
-            lr: 5e-5,
+            lr: 1e-4,
             head_lr: 1e-3,
             weight_decay: 0.01,
-            epochs: 3,
+            epochs: 2,
             warmup_steps: 20,
             eval_every: 40,
             patience: 3,
             dev_k: 20,
-            max_minutes: Some(40.0),
+            max_minutes: Some(12.0),
             seed: 42,
         }
     }
@@ -174,7 +174,7 @@ pub fn train_reranker(
     };
     let mut encoder_opt = AdamW::new(model.encoder_vars(), params(config.lr))?;
     let mut head_opt = AdamW::new(model.head_vars(), params(config.head_lr))?;
-    let mut rng = SplitMix64::new(config.seed ^ 0x5EED_0F_11575);
+    let mut rng = SplitMix64::new(config.seed ^ 0x05EE_D0F1_1575);
     let lists_per_epoch: usize = data
         .fit
         .iter()
@@ -364,6 +364,7 @@ pub fn dev_ndcg(
         .flat_map(|(li, l)| l.pairs.iter().map(move |(e, _)| (e, li)))
         .collect();
     let lengths: Vec<usize> = flat.iter().map(|(e, _)| e.len()).collect();
+    let model = model.frozen_copy()?;
     let mut scores = vec![0f32; flat.len()];
     for bucket in length_buckets(&lengths, 64) {
         let items: Vec<&Encoded> = bucket.iter().map(|&i| flat[i].0).collect();

@@ -1,0 +1,249 @@
+//! `esci train reranker`: fine-tune a cross-encoder on ESCI's graded judgments.
+//!
+//! The encoder starts from the dense model's MiniLM (a pretrained BERT is a far better
+//! start than random weights, and no pretrained reranker can be fetched here), cut to
+//! its first layers (fewer layers: faster training and a faster rerank stage), with a
+//! fresh scoring head. It trains on the judged lists of the `fit` queries (train minus
+//! dev) and keeps the weights with the best dev nDCG@20 of reranking each `dev` query's
+//! judged list; test queries are never read. The checkpoint directory holds what
+//! `esci_models::CrossEncoder::load` reads plus `reranker.json`, the manifest that
+//! records where the model came from and how it did.
+
+use crate::{Config, EngineError, catalog_fingerprint, load_catalog, split_queries};
+use esci_core::{Field, QuerySet};
+use esci_eval::QueryJudgments;
+use esci_ingest::{Catalog, TextBuilder};
+use esci_models::TextTokenizer;
+use esci_models::fetch::model_fingerprint;
+use esci_train::rerank::{
+    Freeze, RerankConfig, RerankData, RerankReport, TextList, TrainableCross, train_reranker,
+};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The manifest written beside the checkpoint.
+pub const RERANKER_MANIFEST: &str = "reranker.json";
+/// Product fields the reranker reads (short: the pair must fit a short max length).
+pub const RERANK_FIELDS: [Field; 2] = [Field::Title, Field::Brand];
+
+/// Options of `esci train reranker`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainRerankerOptions {
+    /// Model to start from (default: the dense model directory).
+    pub base: Option<PathBuf>,
+    /// Where to write the checkpoint (default: the `[rerank] model` directory).
+    pub out: Option<PathBuf>,
+    /// Hyper-parameters.
+    pub train: RerankConfig,
+    /// Write nothing, only report dev figures (for comparing settings).
+    pub save: bool,
+}
+
+/// `reranker.json`: provenance and results of a trained reranker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RerankerManifest {
+    /// Always `cross-encoder`.
+    pub kind: String,
+    /// Directory of the base model.
+    pub base_model: PathBuf,
+    /// sha256 fingerprint of the base model's files.
+    pub base_fingerprint: String,
+    /// Fingerprint of the catalog and of the fit and dev judgments.
+    pub data_fingerprint: String,
+    /// Product fields in the pair's second segment, in order.
+    pub fields: Vec<String>,
+    /// Hyper-parameters.
+    pub config: RerankConfig,
+    /// Fit and dev queries and pairs.
+    pub fit_queries: usize,
+    /// Pairs of the fit queries.
+    pub fit_pairs: usize,
+    /// Dev queries.
+    pub dev_queries: usize,
+    /// Pairs of the dev queries.
+    pub dev_pairs: usize,
+    /// Dev nDCG@k of the kept weights (judged lists reranked).
+    pub dev_ndcg: f64,
+    /// The run (steps, history, timing).
+    pub report: serde_json::Value,
+    /// Unix time of the run.
+    pub created_unix: u64,
+}
+
+impl RerankerManifest {
+    /// Reads `reranker.json` of a checkpoint directory.
+    pub fn load(dir: &Path) -> Result<RerankerManifest, EngineError> {
+        let path = dir.join(RERANKER_MANIFEST);
+        if !path.is_file() {
+            return Err(EngineError::Artifacts(format!(
+                "no trained reranker in {} ({RERANKER_MANIFEST} is missing): train one with `esci train reranker`",
+                dir.display()
+            )));
+        }
+        let text = std::fs::read_to_string(&path).map_err(EngineError::io(&path))?;
+        serde_json::from_str(&text)
+            .map_err(|e| EngineError::Artifacts(format!("{}: {e}", path.display())))
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainRerankerSummary {
+    /// The checkpoint directory (nothing written when `save` was off).
+    pub out: PathBuf,
+    /// The manifest (also written as `reranker.json`).
+    pub manifest: RerankerManifest,
+    /// The run.
+    pub report: RerankReport,
+    /// Wall seconds from start to saved checkpoint.
+    pub seconds: f64,
+}
+
+/// The text a reranker reads for a product: title and brand.
+pub fn rerank_text(builder: &TextBuilder, catalog: &Catalog, doc: u32) -> String {
+    catalog
+        .product(doc)
+        .map(|p| builder.build(p))
+        .unwrap_or_default()
+}
+
+fn text_lists(catalog: &Catalog, queries: &[QueryJudgments]) -> Vec<TextList> {
+    let builder = TextBuilder::new(RERANK_FIELDS.to_vec());
+    queries
+        .iter()
+        .map(|q| TextList {
+            query: q.query.clone(),
+            products: q
+                .labels
+                .iter()
+                .map(|&(doc, label)| (rerank_text(&builder, catalog, doc), label.gain() as f32))
+                .collect(),
+        })
+        .collect()
+}
+
+/// FNV-1a over the catalog fingerprint and every (query id, product, label) of the
+/// fit and dev queries: a changed catalog or judgment file changes it.
+fn data_fingerprint(catalog_fp: &str, fit: &[QueryJudgments], dev: &[QueryJudgments]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut write = |bytes: &[u8]| {
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    write(catalog_fp.as_bytes());
+    for (part, queries) in [("fit", fit), ("dev", dev)] {
+        write(part.as_bytes());
+        for q in queries {
+            write(q.query_id.as_bytes());
+            for (doc, label) in &q.labels {
+                write(&doc.to_le_bytes());
+                write(&[label.letter() as u8]);
+            }
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// Trains the reranker and writes the checkpoint.
+pub fn train_reranker_model(
+    config: &Config,
+    options: &TrainRerankerOptions,
+) -> Result<TrainRerankerSummary, EngineError> {
+    config.validate().map_err(EngineError::Config)?;
+    let started = Instant::now();
+    let base = options
+        .base
+        .clone()
+        .unwrap_or_else(|| config.models.dense_dir());
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| config.rerank.model_dir(&config.models));
+    if options.save && out == base {
+        return Err(EngineError::Config(format!(
+            "the reranker would overwrite its base model in {}: pick another --out",
+            out.display()
+        )));
+    }
+    let base_fingerprint = model_fingerprint(&base)?;
+    let catalog = load_catalog(config, true)?;
+    let fit = split_queries(&catalog, QuerySet::Fit);
+    let dev = split_queries(&catalog, QuerySet::Dev);
+    if fit.is_empty() {
+        return Err(EngineError::Input(
+            "no judged fit queries (train split minus dev): check the examples file".into(),
+        ));
+    }
+    let data_fp = data_fingerprint(&catalog_fingerprint(&catalog.products), &fit, &dev);
+    let tokenizer =
+        TextTokenizer::from_file(&base.join("tokenizer.json"), options.train.max_length)?;
+    let data = RerankData::tokenize(
+        &tokenizer,
+        &text_lists(&catalog, &fit),
+        &text_lists(&catalog, &dev),
+    )?;
+    tracing::info!(
+        "reranker: {} fit queries ({} pairs), {} dev queries ({} pairs), {} of {} base layers, {} frozen, {} loss",
+        data.fit.len(),
+        data.fit_pairs(),
+        data.dev.len(),
+        data.dev_pairs(),
+        options.train.layers,
+        base.display(),
+        options.train.freeze_below,
+        options.train.loss.name()
+    );
+    let model = TrainableCross::from_pretrained(
+        &base,
+        options.train.layers,
+        Freeze {
+            below_layer: options.train.freeze_below,
+        },
+        options.train.seed,
+    )?;
+    let report = train_reranker(&model, &data, &options.train)?;
+    let manifest = RerankerManifest {
+        kind: "cross-encoder".into(),
+        base_model: base.clone(),
+        base_fingerprint,
+        data_fingerprint: data_fp,
+        fields: RERANK_FIELDS.iter().map(|f| f.name().to_owned()).collect(),
+        config: options.train.clone(),
+        fit_queries: data.fit.len(),
+        fit_pairs: data.fit_pairs(),
+        dev_queries: data.dev.len(),
+        dev_pairs: data.dev_pairs(),
+        dev_ndcg: report.best_dev_ndcg,
+        report: serde_json::to_value(&report)
+            .map_err(|e| EngineError::Input(format!("cannot record the run: {e}")))?,
+        created_unix: crate::unix_now(),
+    };
+    if options.save {
+        // The manifest marks a finished checkpoint: drop the old one before the weights
+        // change, so an interrupted save is never taken for a trained reranker.
+        let path = out.join(RERANKER_MANIFEST);
+        if path.is_file() {
+            std::fs::remove_file(&path).map_err(EngineError::io(&path))?;
+        }
+        model.save(&out)?;
+        let tokenizer_out = out.join("tokenizer.json");
+        std::fs::copy(base.join("tokenizer.json"), &tokenizer_out)
+            .map_err(EngineError::io(&tokenizer_out))?;
+        let json = serde_json::to_string_pretty(&manifest)
+            .map_err(|e| EngineError::Input(format!("cannot record the run: {e}")))?;
+        let path = out.join(RERANKER_MANIFEST);
+        esci_core::atomic_file::write_atomically(&path, |w| {
+            std::io::Write::write_all(w, json.as_bytes())
+        })
+        .map_err(EngineError::io(&path))?;
+    }
+    Ok(TrainRerankerSummary {
+        out,
+        manifest,
+        report,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
