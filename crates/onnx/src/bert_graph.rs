@@ -66,6 +66,16 @@ fn read(w: &Weights<'_>, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
         .to_vec1::<f32>()?)
 }
 
+/// The graph's view of the padding mask.
+struct Masks {
+    /// `[batch, seq]` f32: 1 for tokens, 0 for padding.
+    float: String,
+    /// `[batch, seq]`: 0 for tokens, [`MASKED_SCORE`] for padding.
+    additive: String,
+    /// The additive mask as `[batch, 1, 1, seq]`, broadcast over heads and queries.
+    attention: String,
+}
+
 /// Writes the ONNX model of `head` over the BERT in `weights` (canonical names).
 pub fn build(
     weights: &Weights<'_>,
@@ -77,31 +87,64 @@ pub fn build(
     config
         .validate()
         .map_err(|reason| OnnxError::InvalidArgument(format!("BERT config: {reason}")))?;
-    let (h, v) = (config.hidden_size, config.vocab_size);
-    let eps = config.layer_norm_eps;
     let mut g = GraphBuilder::new(precision);
     let batch_seq = [Dim::Named("batch"), Dim::Named("seq")];
     let ids = g.input("input_ids", DataType::Int64, &batch_seq);
     let mask = g.input("attention_mask", DataType::Int64, &batch_seq);
+    let type_ids = head
+        .uses_token_types()
+        .then(|| g.input("token_type_ids", DataType::Int64, &batch_seq));
+    let (mut x, word_table) = embeddings(&mut g, weights, config, &ids, type_ids.as_deref())?;
+    let masks = masks(&mut g, &mask);
+    for i in 0..config.num_hidden_layers {
+        x = encoder_layer(&mut g, weights, config, &masks, &x, i)?;
+    }
+    let h = config.hidden_size;
+    let batch_hidden = [Dim::Named("batch"), Dim::Fixed(h as i64)];
+    match head {
+        Head::Dense(Pooling::Mean) => {
+            let mean = mean_pool(&mut g, &x, &masks);
+            g.output(&mean, head.output(), DataType::Float, &batch_hidden);
+        }
+        Head::Dense(Pooling::Cls) => {
+            let cls = cls_vector(&mut g, &x);
+            g.output(&cls, head.output(), DataType::Float, &batch_hidden);
+        }
+        Head::Cross => {
+            let pooled = pooler(&mut g, weights, h, &x)?;
+            g.output(&pooled, head.output(), DataType::Float, &batch_hidden);
+        }
+        Head::Splade => {
+            let max = splade_head(&mut g, weights, config, &x, &masks, word_table)?;
+            let dims = [Dim::Named("batch"), Dim::Fixed(config.vocab_size as i64)];
+            g.output(&max, head.output(), DataType::Float, &dims);
+        }
+    }
+    let name = format!("bert-{}-{}", head.name(), precision.name());
+    Ok(g.finish(&name, metadata))
+}
 
-    // Embeddings: word + position[0..seq] + token type, then LayerNorm.
+/// Word + position[0..seq] + token type embeddings, then LayerNorm. Returns the hidden
+/// states and the word table (SPLADE's decoder is tied to it). Without `type_ids`
+/// every token is segment 0, a constant row.
+fn embeddings(
+    g: &mut GraphBuilder,
+    weights: &Weights<'_>,
+    config: &BertConfig,
+    ids: &str,
+    type_ids: Option<&str>,
+) -> Result<(String, Vec<f32>)> {
+    let (h, v) = (config.hidden_size, config.vocab_size);
     let e = weights.pp("embeddings");
     let word_table = read(&e, "word_embeddings.weight", &[v, h])?;
     let word_name = g.f32s("word_embeddings", &[v, h], &word_table);
-    let mut x = g.op("Gather", &[&word_name, &ids], "word", &[]);
-    let positions = read(
-        &e,
-        "position_embeddings.weight",
-        &[config.max_position_embeddings, h],
-    )?;
-    let pos_table = g.f32s(
-        "position_embeddings",
-        &[config.max_position_embeddings, h],
-        &positions,
-    );
+    let word = g.op("Gather", &[&word_name, ids], "word", &[]);
+    let positions = config.max_position_embeddings;
+    let table = read(&e, "position_embeddings.weight", &[positions, h])?;
+    let pos_table = g.f32s("position_embeddings", &[positions, h], &table);
     let seq_len = g.op(
         "Shape",
-        &[&ids],
+        &[ids],
         "seq_len",
         &[("start", Attr::Int(1)), ("end", Attr::Int(2))],
     );
@@ -113,218 +156,210 @@ pub fn build(
         "positions",
         &[],
     );
-    x = g.op("Add", &[&x, &pos], "embed", &[]);
+    let x = g.op("Add", &[&word, &pos], "embed", &[]);
     let types = read(
         &e,
         "token_type_embeddings.weight",
         &[config.type_vocab_size, h],
     )?;
-    if head.uses_token_types() {
-        let type_ids = g.input("token_type_ids", DataType::Int64, &batch_seq);
-        let table = g.f32s(
-            "token_type_embeddings",
-            &[config.type_vocab_size, h],
-            &types,
-        );
-        let t = g.op("Gather", &[&table, &type_ids], "types", &[]);
-        x = g.op("Add", &[&x, &t], "embed", &[]);
-    } else {
-        let row0 = g.f32s("token_type_0", &[h], &types[..h]);
-        x = g.op("Add", &[&x, &row0], "embed", &[]);
-    }
-    x = g.layer_norm(
+    let x = match type_ids {
+        Some(type_ids) => {
+            let table = g.f32s(
+                "token_type_embeddings",
+                &[config.type_vocab_size, h],
+                &types,
+            );
+            let t = g.op("Gather", &[&table, type_ids], "types", &[]);
+            g.op("Add", &[&x, &t], "embed", &[])
+        }
+        None => {
+            let row0 = g.f32s("token_type_0", &[h], &types[..h]);
+            g.op("Add", &[&x, &row0], "embed", &[])
+        }
+    };
+    let x = g.layer_norm(
         &x,
         &read(&e, "LayerNorm.weight", &[h])?,
         &read(&e, "LayerNorm.bias", &[h])?,
-        eps,
+        config.layer_norm_eps,
         "embed_ln",
     );
+    Ok((x, word_table))
+}
 
-    // Additive key mask [batch, 1, 1, seq]: 0 for tokens, MASKED_SCORE for padding.
-    let mask_f = g.op(
-        "Cast",
-        &[&mask],
-        "mask_f",
-        &[("to", Attr::Int(DataType::Float as i64))],
-    );
+/// The float, additive and attention forms of the `attention_mask` input.
+fn masks(g: &mut GraphBuilder, mask: &str) -> Masks {
+    let to_float = [("to", Attr::Int(DataType::Float as i64))];
+    let float = g.op("Cast", &[mask], "mask_f", &to_float);
     let one = g.scalar("one", 1.0);
-    let inverted = g.op("Sub", &[&one, &mask_f], "mask_inv", &[]);
+    let inverted = g.op("Sub", &[&one, &float], "mask_inv", &[]);
     let masked = g.scalar("masked_score", MASKED_SCORE);
-    let mask_bias_2d = g.op("Mul", &[&inverted, &masked], "mask_bias", &[]);
+    let additive = g.op("Mul", &[&inverted, &masked], "mask_bias", &[]);
     let axes12 = g.i64s("axes12", &[2], &[1, 2]);
-    let mask_bias = g.op("Unsqueeze", &[&mask_bias_2d, &axes12], "mask_bias", &[]);
+    let attention = g.op("Unsqueeze", &[&additive, &axes12], "mask_bias", &[]);
+    Masks {
+        float,
+        additive,
+        attention,
+    }
+}
 
+/// A linear layer `name` (`{name}.weight` `[n_out, n_in]`, `{name}.bias`) of `w`.
+fn linear(
+    g: &mut GraphBuilder,
+    x: &str,
+    w: &Weights<'_>,
+    name: &str,
+    (n_in, n_out): (usize, usize),
+    hint: &str,
+) -> Result<String> {
+    let weight = read(w, &format!("{name}.weight"), &[n_out, n_in])?;
+    let bias = read(w, &format!("{name}.bias"), &[n_out])?;
+    Ok(g.linear(x, &weight, Some(&bias), n_in, n_out, hint))
+}
+
+/// Transformer layer `i`: self-attention + residual LayerNorm, GELU feed-forward +
+/// residual LayerNorm (post-LN BERT).
+fn encoder_layer(
+    g: &mut GraphBuilder,
+    weights: &Weights<'_>,
+    config: &BertConfig,
+    masks: &Masks,
+    x: &str,
+    i: usize,
+) -> Result<String> {
+    let (h, eps) = (config.hidden_size, config.layer_norm_eps);
     let heads = config.num_attention_heads;
     let head_dim = h / heads;
+    let l = weights.pp(format!("encoder.layer.{i}"));
+    let a = l.pp("attention");
+    let hint = |name: &str| format!("l{i}_{}", name.replace('.', "_"));
     let split_shape = g.i64s("split_shape", &[4], &[0, 0, heads as i64, head_dim as i64]);
     let merge_shape = g.i64s("merge_shape", &[3], &[0, 0, h as i64]);
     let scale = g.scalar("scale", 1.0 / (head_dim as f32).sqrt());
-    for i in 0..config.num_hidden_layers {
-        let l = weights.pp(format!("encoder.layer.{i}"));
-        let a = l.pp("attention");
-        let lin = |g: &mut GraphBuilder,
-                   x: &str,
-                   w: &Weights<'_>,
-                   name: &str,
-                   n_in: usize,
-                   n_out: usize| {
-            let weight = read(w, &format!("{name}.weight"), &[n_out, n_in])?;
-            let b = read(w, &format!("{name}.bias"), &[n_out])?;
-            let b = Some(b.as_slice());
-            Ok::<_, OnnxError>(g.linear(
-                x,
-                &weight,
-                b,
-                n_in,
-                n_out,
-                &format!("l{i}_{}", name.replace('.', "_")),
-            ))
-        };
-        let q = lin(&mut g, &x, &a, "self.query", h, h)?;
-        let k = lin(&mut g, &x, &a, "self.key", h, h)?;
-        let val = lin(&mut g, &x, &a, "self.value", h, h)?;
-        let q = g.op("Reshape", &[&q, &split_shape], "q", &[]);
-        let q = g.op(
-            "Transpose",
-            &[&q],
-            "q",
-            &[("perm", Attr::Ints(vec![0, 2, 1, 3]))],
-        );
-        let k = g.op("Reshape", &[&k, &split_shape], "k", &[]);
-        let k = g.op(
-            "Transpose",
-            &[&k],
-            "k",
-            &[("perm", Attr::Ints(vec![0, 2, 3, 1]))],
-        );
-        let val = g.op("Reshape", &[&val, &split_shape], "v", &[]);
-        let val = g.op(
-            "Transpose",
-            &[&val],
-            "v",
-            &[("perm", Attr::Ints(vec![0, 2, 1, 3]))],
-        );
-        let scores = g.op("MatMul", &[&q, &k], "scores", &[]);
-        let scores = g.op("Mul", &[&scores, &scale], "scores", &[]);
-        let scores = g.op("Add", &[&scores, &mask_bias], "scores", &[]);
-        let probs = g.op("Softmax", &[&scores], "probs", &[("axis", Attr::Int(-1))]);
-        let ctx = g.op("MatMul", &[&probs, &val], "ctx", &[]);
-        let ctx = g.op(
-            "Transpose",
-            &[&ctx],
-            "ctx",
-            &[("perm", Attr::Ints(vec![0, 2, 1, 3]))],
-        );
-        let ctx = g.op("Reshape", &[&ctx, &merge_shape], "ctx", &[]);
-        let out = lin(&mut g, &ctx, &a, "output.dense", h, h)?;
-        let res = g.op("Add", &[&out, &x], "attn_res", &[]);
-        let attended = g.layer_norm(
-            &res,
-            &read(&a, "output.LayerNorm.weight", &[h])?,
-            &read(&a, "output.LayerNorm.bias", &[h])?,
-            eps,
-            &format!("l{i}_attn_ln"),
-        );
-        let inner = lin(
-            &mut g,
-            &attended,
-            &l,
-            "intermediate.dense",
-            h,
-            config.intermediate_size,
-        )?;
-        let inner = g.gelu(&inner, &format!("l{i}_gelu"));
-        let out = lin(
-            &mut g,
-            &inner,
-            &l,
-            "output.dense",
-            config.intermediate_size,
-            h,
-        )?;
-        let res = g.op("Add", &[&out, &attended], "ffn_res", &[]);
-        x = g.layer_norm(
-            &res,
-            &read(&l, "output.LayerNorm.weight", &[h])?,
-            &read(&l, "output.LayerNorm.bias", &[h])?,
-            eps,
-            &format!("l{i}_ffn_ln"),
-        );
-    }
+    // [batch, seq, hidden] → [batch, heads, seq, head_dim] (keys: [.., head_dim, seq]).
+    let split = |g: &mut GraphBuilder, name: &str, perm: Vec<i64>| -> Result<String> {
+        let y = linear(g, x, &a, name, (h, h), &hint(name))?;
+        let y = g.op("Reshape", &[&y, &split_shape], "split", &[]);
+        Ok(g.op("Transpose", &[&y], "split", &[("perm", Attr::Ints(perm))]))
+    };
+    let q = split(g, "self.query", vec![0, 2, 1, 3])?;
+    let k = split(g, "self.key", vec![0, 2, 3, 1])?;
+    let v = split(g, "self.value", vec![0, 2, 1, 3])?;
+    let scores = g.op("MatMul", &[&q, &k], "scores", &[]);
+    let scores = g.op("Mul", &[&scores, &scale], "scores", &[]);
+    let scores = g.op("Add", &[&scores, &masks.attention], "scores", &[]);
+    let probs = g.op("Softmax", &[&scores], "probs", &[("axis", Attr::Int(-1))]);
+    let ctx = g.op("MatMul", &[&probs, &v], "ctx", &[]);
+    let perm = [("perm", Attr::Ints(vec![0, 2, 1, 3]))];
+    let ctx = g.op("Transpose", &[&ctx], "ctx", &perm);
+    let ctx = g.op("Reshape", &[&ctx, &merge_shape], "ctx", &[]);
+    let out = linear(
+        g,
+        &ctx,
+        &a,
+        "output.dense",
+        (h, h),
+        &hint("attention.output"),
+    )?;
+    let res = g.op("Add", &[&out, x], "attn_res", &[]);
+    let attended = g.layer_norm(
+        &res,
+        &read(&a, "output.LayerNorm.weight", &[h])?,
+        &read(&a, "output.LayerNorm.bias", &[h])?,
+        eps,
+        &format!("l{i}_attn_ln"),
+    );
+    let ffn = (h, config.intermediate_size);
+    let inner = linear(
+        g,
+        &attended,
+        &l,
+        "intermediate.dense",
+        ffn,
+        &hint("intermediate"),
+    )?;
+    let inner = g.gelu(&inner, &format!("l{i}_gelu"));
+    let out = linear(
+        g,
+        &inner,
+        &l,
+        "output.dense",
+        (ffn.1, ffn.0),
+        &hint("output"),
+    )?;
+    let res = g.op("Add", &[&out, &attended], "ffn_res", &[]);
+    Ok(g.layer_norm(
+        &res,
+        &read(&l, "output.LayerNorm.weight", &[h])?,
+        &read(&l, "output.LayerNorm.bias", &[h])?,
+        eps,
+        &format!("l{i}_ffn_ln"),
+    ))
+}
 
-    let batch_hidden = [Dim::Named("batch"), Dim::Fixed(h as i64)];
-    match head {
-        Head::Dense(Pooling::Mean) => {
-            let axis_last = g.i64s("axis_last", &[1], &[-1]);
-            let m = g.op("Unsqueeze", &[&mask_f, &axis_last], "mask3", &[]);
-            let weighted = g.op("Mul", &[&x, &m], "weighted", &[]);
-            let axis1 = g.i64s("axis1", &[1], &[1]);
-            let keep0 = [("keepdims", Attr::Int(0))];
-            let sum = g.op("ReduceSum", &[&weighted, &axis1], "sum", &keep0);
-            let count = g.op("ReduceSum", &[&m, &axis1], "count", &keep0);
-            let floor = g.scalar("count_floor", 1e-9);
-            let count = g.op("Max", &[&count, &floor], "count", &[]);
-            let mean = g.op("Div", &[&sum, &count], "mean", &[]);
-            g.output(&mean, head.output(), DataType::Float, &batch_hidden);
-        }
-        Head::Dense(Pooling::Cls) => {
-            let cls = cls_vector(&mut g, &x);
-            g.output(&cls, head.output(), DataType::Float, &batch_hidden);
-        }
-        Head::Cross => {
-            let cls = cls_vector(&mut g, &x);
-            let pooled = if weights.contains("pooler.dense.weight") {
-                let p = weights.pp("pooler.dense");
-                let dense = g.linear(
-                    &cls,
-                    &read(&p, "weight", &[h, h])?,
-                    Some(&read(&p, "bias", &[h])?),
-                    h,
-                    h,
-                    "pooler",
-                );
-                g.op("Tanh", &[&dense], "pooler", &[])
-            } else {
-                cls
-            };
-            g.output(&pooled, head.output(), DataType::Float, &batch_hidden);
-        }
-        Head::Splade => {
-            let p = weights.pp("cls.predictions");
-            let t = p.pp("transform");
-            let dense = g.linear(
-                &x,
-                &read(&t, "dense.weight", &[h, h])?,
-                Some(&read(&t, "dense.bias", &[h])?),
-                h,
-                h,
-                "mlm_transform",
-            );
-            let act = g.gelu(&dense, "mlm_gelu");
-            let normed = g.layer_norm(
-                &act,
-                &read(&t, "LayerNorm.weight", &[h])?,
-                &read(&t, "LayerNorm.bias", &[h])?,
-                eps,
-                "mlm_ln",
-            );
-            let decoder = if p.contains("decoder.weight") {
-                read(&p, "decoder.weight", &[v, h])?
-            } else {
-                word_table
-            };
-            let bias = read(&p, "bias", &[v])?;
-            let max = splade_max(&mut g, &normed, &decoder, &bias, &mask_bias_2d, h, v);
-            g.output(
-                &max,
-                head.output(),
-                DataType::Float,
-                &[Dim::Named("batch"), Dim::Fixed(v as i64)],
-            );
-        }
+/// Mean of the token vectors over the mask (count floored at 1e-9, as
+/// sentence-transformers does).
+fn mean_pool(g: &mut GraphBuilder, x: &str, masks: &Masks) -> String {
+    let axis_last = g.i64s("axis_last", &[1], &[-1]);
+    let m = g.op("Unsqueeze", &[&masks.float, &axis_last], "mask3", &[]);
+    let weighted = g.op("Mul", &[x, &m], "weighted", &[]);
+    let axis1 = g.i64s("axis1", &[1], &[1]);
+    let keep0 = [("keepdims", Attr::Int(0))];
+    let sum = g.op("ReduceSum", &[&weighted, &axis1], "sum", &keep0);
+    let count = g.op("ReduceSum", &[&m, &axis1], "count", &keep0);
+    let floor = g.scalar("count_floor", 1e-9);
+    let count = g.op("Max", &[&count, &floor], "count", &[]);
+    g.op("Div", &[&sum, &count], "mean", &[])
+}
+
+/// `tanh(W · h[CLS] + b)` when the checkpoint has a pooler, else the raw `[CLS]` vector.
+fn pooler(g: &mut GraphBuilder, weights: &Weights<'_>, h: usize, x: &str) -> Result<String> {
+    let cls = cls_vector(g, x);
+    if !weights.contains("pooler.dense.weight") {
+        return Ok(cls);
     }
-    let name = format!("bert-{}-{}", head.name(), precision.name());
-    Ok(g.finish(&name, metadata))
+    let dense = linear(g, &cls, &weights.pp("pooler"), "dense", (h, h), "pooler")?;
+    Ok(g.op("Tanh", &[&dense], "pooler", &[]))
+}
+
+/// The MLM head (transform: dense → GELU → LayerNorm; decoder tied to the word
+/// embeddings unless the checkpoint has its own) pooled by [`splade_max`].
+fn splade_head(
+    g: &mut GraphBuilder,
+    weights: &Weights<'_>,
+    config: &BertConfig,
+    x: &str,
+    masks: &Masks,
+    word_table: Vec<f32>,
+) -> Result<String> {
+    let (h, v) = (config.hidden_size, config.vocab_size);
+    let p = weights.pp("cls.predictions");
+    let t = p.pp("transform");
+    let dense = linear(g, x, &t, "dense", (h, h), "mlm_transform")?;
+    let act = g.gelu(&dense, "mlm_gelu");
+    let normed = g.layer_norm(
+        &act,
+        &read(&t, "LayerNorm.weight", &[h])?,
+        &read(&t, "LayerNorm.bias", &[h])?,
+        config.layer_norm_eps,
+        "mlm_ln",
+    );
+    let decoder = if p.contains("decoder.weight") {
+        read(&p, "decoder.weight", &[v, h])?
+    } else {
+        word_table
+    };
+    let bias = read(&p, "bias", &[v])?;
+    Ok(splade_max(
+        g,
+        &normed,
+        &decoder,
+        &bias,
+        &masks.additive,
+        h,
+        v,
+    ))
 }
 
 /// SPLADE's pooled activations `relu(max over real positions of (h · E^T) + b)`.
