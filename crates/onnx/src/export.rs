@@ -14,6 +14,9 @@ use esci_models::fetch::model_fingerprint;
 use esci_models::{BertConfig, Weights};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+static WRITING: Mutex<()> = Mutex::new(());
 
 /// Default cache directory of a model: `<model_dir>/onnx`.
 pub fn default_cache_dir(model_dir: &Path) -> PathBuf {
@@ -36,6 +39,13 @@ pub fn graph_file(
         precision.name(),
         &fingerprint[..16]
     ));
+    if path.is_file() {
+        return Ok(path);
+    }
+    // One writer per process: the atomic write's temporary file is named by process
+    // id, so two threads writing the same graph would collide (encoders are often
+    // loaded in parallel, e.g. by tests). Other processes use other temporary files.
+    let _writing = WRITING.lock().unwrap_or_else(|p| p.into_inner());
     if path.is_file() {
         return Ok(path);
     }

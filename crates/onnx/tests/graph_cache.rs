@@ -98,3 +98,27 @@ fn option_and_model_errors_are_named() {
     assert!(err.to_string().contains("min_weight"), "{err}");
     assert_eq!(Head::Splade.output(), "activations");
 }
+
+#[test]
+fn encoders_loaded_at_once_share_one_graph_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let options = OnnxOptions {
+        cache_dir: Some(tmp.path().to_path_buf()),
+        sessions: 1,
+        ..common::options(Precision::Fp32)
+    };
+    let dir = common::model_dir("splade-tiny");
+    std::thread::scope(|s| {
+        let loads: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| OnnxSpladeEncoder::load(&dir, SpladeOptions::default(), &options)))
+            .collect();
+        for load in loads {
+            load.join().unwrap().unwrap();
+        }
+    });
+    assert_eq!(
+        onnx_files(tmp.path()).len(),
+        1,
+        "one graph, no temporary files"
+    );
+}
