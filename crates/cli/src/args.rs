@@ -3,7 +3,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use esci_core::QuerySet;
-use esci_engine::{Config, DenseScan, FusionMethod};
+use esci_engine::{Config, DenseScan, EncoderRuntime, FusionMethod};
 use esci_eval::GainScheme;
 use std::path::PathBuf;
 
@@ -49,6 +49,9 @@ pub struct GlobalArgs {
     /// [default: [neural] dense_scan = exact]
     #[arg(long, global = true, value_parser = parse_dense_scan)]
     pub dense_scan: Option<DenseScan>,
+    /// Encoder runtime: candle, onnx (fp32) or onnx-int8 [default: [neural] runtime]
+    #[arg(long = "encoder-runtime", global = true, value_parser = EncoderRuntime::parse)]
+    pub encoder_runtime: Option<EncoderRuntime>,
     /// Rerank the first stage's top N with the trained cross-encoder (`esci train
     /// reranker`) in search and eval; 0 turns it off [default: [rerank] enabled/depth]
     #[arg(long, global = true, value_name = "N")]
@@ -429,6 +432,9 @@ impl GlobalArgs {
         }
         if let Some(scan) = self.dense_scan {
             config.neural.dense_scan = scan;
+        }
+        if let Some(runtime) = self.encoder_runtime {
+            config.neural.runtime = runtime;
         }
         if let Some(n) = self.rerank {
             config.rerank.enabled = n > 0;

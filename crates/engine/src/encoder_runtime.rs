@@ -15,9 +15,10 @@ use std::path::Path;
 #[serde(rename_all = "kebab-case")]
 pub enum EncoderRuntime {
     /// Our candle BERT, f32 (the training engine).
-    #[default]
     Candle,
-    /// ONNX Runtime with fp32 graphs (same outputs as candle).
+    /// ONNX Runtime with fp32 graphs (same outputs as candle, held to the same golden
+    /// vectors, about twice as fast here): the default.
+    #[default]
     Onnx,
     /// ONNX Runtime with int8 per-channel weights.
     OnnxInt8,

@@ -29,8 +29,9 @@ pub struct NeuralSection {
     /// How the dense index is scanned: `exact` (every product in f32) or `int8`
     /// (int8 codes, the best 4·k rescored in f32: a quarter of the memory traffic).
     pub dense_scan: DenseScan,
-    /// What runs the encoders at index and query time: `candle` (f32, the training
-    /// engine), `onnx` (ONNX Runtime fp32, the same outputs, about 2× faster) or
+    /// What runs the encoders at index and query time: `onnx` (the default: ONNX
+    /// Runtime fp32, the same outputs as candle, about 2× faster), `candle` (f32, the
+    /// training engine) or
     /// `onnx-int8` (int8 weights, several times faster, outputs within about 0.99
     /// cosine of fp32). BENCHMARKS.md ("Encoders") has the figures.
     pub runtime: EncoderRuntime,
@@ -76,7 +77,7 @@ impl Default for NeuralSection {
             dim: None,
             projection: None,
             dense_scan: DenseScan::Exact,
-            runtime: EncoderRuntime::Candle,
+            runtime: EncoderRuntime::Onnx,
         }
     }
 }

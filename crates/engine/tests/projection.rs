@@ -73,7 +73,7 @@ fn setup(tmp: &Path) -> Config {
     // The projection is saved under the models directory: link the real models into a
     // private one so the test writes nothing into the shared data/models.
     std::fs::create_dir_all(&config.models.dir).unwrap();
-    for name in ["all-minilm-l6-v2", "splade-tiny"] {
+    for name in ["all-minilm-l6-v2", "splade-tiny", "onnxruntime"] {
         std::os::unix::fs::symlink(models_dir().join(name), config.models.dir.join(name)).unwrap();
     }
     config.neural.splade = false;

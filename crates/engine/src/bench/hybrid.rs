@@ -9,14 +9,14 @@
 //! real texts encoded by the real models. Rankings are therefore meaningless for
 //! quality; costs (scan, traversal, fusion, encoding) are those of the real system.
 
-use crate::neural::{DenseRetriever, SpladeRetriever, dense_options, splade_options};
+use crate::encoder_runtime::{load_dense_encoder, load_splade_encoder};
+use crate::neural::{DenseRetriever, SpladeRetriever};
 use crate::{Config, EngineError, Hybrid, progress};
 use esci_core::Retriever;
 use esci_dense::{DenseIndex, synthetic_unit_vectors};
 use esci_eval::LatencyStats;
 use esci_ingest::Catalog;
 use esci_lexical::{Bm25Index, IndexBuilder};
-use esci_models::{DenseEncoder, SpladeEncoder};
 use esci_sparse::{DocPruning, SparseIndex, SparseIndexBuilder, synthetic_documents};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -64,6 +64,10 @@ pub struct HybridBenchReport {
     pub queries: usize,
     /// Dense prefix.
     pub dim: usize,
+    /// Dense scan (`exact` or `int8`).
+    pub dense_scan: String,
+    /// Encoder runtime of the query encoders.
+    pub runtime: String,
     /// Results per query.
     pub k: usize,
     /// BM25 (real text).
@@ -98,13 +102,13 @@ pub fn run_hybrid_bench(
         options.scratch_dir.join("bench-dense.idx"),
         options.scratch_dir.join("bench-splade.idx"),
     ];
-    let dense_encoder = DenseEncoder::load(
-        &config.models.dense_dir(),
-        dense_options(config.neural.max_length),
-    )?;
-    let splade_encoder = SpladeEncoder::load(
+    // The configured runtime ([neural] runtime: candle, onnx, onnx-int8).
+    let dense_encoder =
+        load_dense_encoder(config, &config.models.dense_dir(), config.neural.max_length)?;
+    let splade_encoder = load_splade_encoder(
+        config,
         &config.models.splade_dir(),
-        splade_options(config.neural.max_length),
+        config.neural.max_length,
     )?;
 
     // Build and write each index, dropping it before the next, so the loaded set is
@@ -204,6 +208,8 @@ pub fn run_hybrid_bench(
         threads: rayon::current_num_threads(),
         queries: queries.len(),
         dim: options.dim,
+        dense_scan: format!("{:?}", config.neural.dense_scan).to_lowercase(),
+        runtime: config.neural.runtime.name().to_owned(),
         k: options.k,
         bm25: bm25_fig,
         dense: dense_fig,
@@ -262,8 +268,15 @@ impl HybridBenchReport {
     /// The figures as Markdown.
     pub fn markdown(&self) -> String {
         let mut out = format!(
-            "Hybrid benchmark: {} products, {} distinct queries, dense@{} + BM25 + SPLADE, top-{}, {} threads\n\n",
-            self.products, self.queries, self.dim, self.k, self.threads
+            "Hybrid benchmark: {} products, {} distinct queries, dense@{} ({} scan) + BM25 + SPLADE, \
+             encoders on {}, top-{}, {} threads\n\n",
+            self.products,
+            self.queries,
+            self.dim,
+            self.dense_scan,
+            self.runtime,
+            self.k,
+            self.threads
         );
         out.push_str("| index | build s | load s | file MiB |\n|---|---:|---:|---:|\n");
         for (name, f) in [
