@@ -165,7 +165,9 @@ impl NeuralBuild<'_> {
         let model_dir = self.config.models.dense_dir();
         let mut planned = self.planned(DENSE_FILE, &model_dir)?;
         if let Some(reused) = self.reusable(&planned, previous) {
-            tracing::info!("dense index unchanged (same catalog, model, text and runtime): reusing it");
+            tracing::info!(
+                "dense index unchanged (same catalog, model, text and runtime): reusing it"
+            );
             return Ok(reused);
         }
         let started = Instant::now();
@@ -183,7 +185,9 @@ impl NeuralBuild<'_> {
         let model_dir = self.config.models.splade_dir();
         let mut planned = self.planned(SPLADE_FILE, &model_dir)?;
         if let Some(reused) = self.reusable(&planned, previous) {
-            tracing::info!("SPLADE index unchanged (same catalog, model, text and runtime): reusing it");
+            tracing::info!(
+                "SPLADE index unchanged (same catalog, model, text and runtime): reusing it"
+            );
             return Ok(reused);
         }
         let started = Instant::now();

@@ -51,11 +51,11 @@ pub use config::{
     AnalyzerSection, ArtifactsConfig, Bm25Section, Config, DEFAULT_CONFIG_FILE, DEFAULT_DATA_DIR,
     DataConfig, EvalConfig, ModelsConfig,
 };
+pub use encoder_runtime::EncoderRuntime;
 pub use error::EngineError;
 pub use esci_fusion::FusionMethod;
 pub use evaluate::{EvalOptions, evaluate, evaluate_strategy, save_run, split_queries};
 pub use fingerprint::catalog_fingerprint;
-pub use encoder_runtime::EncoderRuntime;
 pub use hybrid::Hybrid;
 pub use models::{Embedding, embed, fetch_models};
 pub use neural::{DenseRetriever, SpladeRetriever};
