@@ -36,6 +36,13 @@ pub struct TrainRerankerOptions {
     pub out: Option<PathBuf>,
     /// Hyper-parameters.
     pub train: RerankConfig,
+    /// Unjudged products from each fit query's BM25 top [`Self::mine_depth`] added to
+    /// its list as weak negatives (gain 0); 0 adds none. The judged lists hold only
+    /// products Amazon's retrieval surfaced, so without these the model never sees the
+    /// off-topic products our own first stage puts in the top N.
+    pub mined_negatives: usize,
+    /// BM25 depth the weak negatives are drawn from.
+    pub mine_depth: usize,
     /// Write nothing, only report dev figures (for comparing settings).
     pub save: bool,
 }
@@ -55,6 +62,10 @@ pub struct RerankerManifest {
     pub fields: Vec<String>,
     /// Hyper-parameters.
     pub config: RerankConfig,
+    /// Weak negatives per fit query (BM25-mined, unjudged) and the depth they came from.
+    pub mined_negatives: usize,
+    /// BM25 depth of the weak negatives.
+    pub mine_depth: usize,
     /// Fit and dev queries and pairs.
     pub fit_queries: usize,
     /// Pairs of the fit queries.
@@ -147,6 +158,46 @@ fn data_fingerprint(catalog_fp: &str, fit: &[QueryJudgments], dev: &[QueryJudgme
     format!("{h:016x}")
 }
 
+/// Appends to each fit list up to `mined_negatives` unjudged products of the query's
+/// BM25 top `mine_depth`, drawn with the run's seed, as gain-0 pairs.
+fn add_weak_negatives(
+    config: &Config,
+    catalog: &Catalog,
+    fit: &[QueryJudgments],
+    lists: &mut [TextList],
+    options: &TrainRerankerOptions,
+) -> Result<(), EngineError> {
+    let dir = &config.artifacts.dir;
+    let manifest = crate::artifacts::Manifest::load(dir)?;
+    manifest.check_corpus(catalog.len(), &catalog_fingerprint(&catalog.products))?;
+    let bm25 = crate::build::load_bm25(dir, &manifest)?;
+    let builder = TextBuilder::new(RERANK_FIELDS.to_vec());
+    let mut rng = esci_core::rng::SplitMix64::new(options.train.seed ^ 0xB325);
+    let mut added = 0usize;
+    for (q, list) in fit.iter().zip(lists.iter_mut()) {
+        let judged: std::collections::HashSet<u32> = q.labels.iter().map(|(d, _)| *d).collect();
+        let mut pool: Vec<u32> = bm25
+            .search_pruned(&q.query, options.mine_depth)
+            .into_iter()
+            .map(|h| h.doc)
+            .filter(|d| !judged.contains(d))
+            .collect();
+        for i in 0..options.mined_negatives.min(pool.len()) {
+            let j = i + rng.below((pool.len() - i) as u64) as usize;
+            pool.swap(i, j);
+            list.products
+                .push((rerank_text(&builder, catalog, pool[i]), 0.0));
+            added += 1;
+        }
+    }
+    tracing::info!(
+        "reranker: {added} weak negatives (unjudged, BM25 top {}) added to {} fit queries",
+        options.mine_depth,
+        fit.len()
+    );
+    Ok(())
+}
+
 /// Trains the reranker and writes the checkpoint.
 pub fn train_reranker_model(
     config: &Config,
@@ -178,13 +229,13 @@ pub fn train_reranker_model(
         ));
     }
     let data_fp = data_fingerprint(&catalog_fingerprint(&catalog.products), &fit, &dev);
+    let mut fit_lists = text_lists(&catalog, &fit);
+    if options.mined_negatives > 0 {
+        add_weak_negatives(config, &catalog, &fit, &mut fit_lists, options)?;
+    }
     let tokenizer =
         TextTokenizer::from_file(&base.join("tokenizer.json"), options.train.max_length)?;
-    let data = RerankData::tokenize(
-        &tokenizer,
-        &text_lists(&catalog, &fit),
-        &text_lists(&catalog, &dev),
-    )?;
+    let data = RerankData::tokenize(&tokenizer, &fit_lists, &text_lists(&catalog, &dev))?;
     tracing::info!(
         "reranker: {} fit queries ({} pairs), {} dev queries ({} pairs), {} of {} base layers, {} frozen, {} loss",
         data.fit.len(),
@@ -200,6 +251,7 @@ pub fn train_reranker_model(
         &base,
         options.train.layers,
         Freeze {
+            embeddings: options.train.freeze_embeddings,
             below_layer: options.train.freeze_below,
         },
         options.train.seed,
@@ -212,6 +264,8 @@ pub fn train_reranker_model(
         data_fingerprint: data_fp,
         fields: RERANK_FIELDS.iter().map(|f| f.name().to_owned()).collect(),
         config: options.train.clone(),
+        mined_negatives: options.mined_negatives,
+        mine_depth: options.mine_depth,
         fit_queries: data.fit.len(),
         fit_pairs: data.fit_pairs(),
         dev_queries: data.dev.len(),

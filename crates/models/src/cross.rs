@@ -1,9 +1,11 @@
 //! Cross-encoder: BERT reads a (query, document) pair jointly and a linear head scores it.
 //!
-//! `score = w · pooled + b`, where `pooled` is the pooler output (`tanh(W · h[CLS])`)
-//! when the checkpoint has a pooler, else the raw `[CLS]` vector. No pretrained reranker
-//! can be fetched here, so the head usually starts untrained: see
-//! [`CrossEncoder::is_trained`].
+//! `score = w · pooled + b`, where `pooled` is the mean of the token vectors when the
+//! checkpoint's `config.json` says `"cross_pooling": "mean"` (what `esci train
+//! reranker` writes: a MiniLM cut to its first layers has a barely contextualised
+//! `[CLS]`), else the pooler output (`tanh(W · h[CLS])`) when the checkpoint has a
+//! pooler, else the raw `[CLS]` vector. No pretrained reranker can be fetched here, so
+//! the head usually starts untrained: see [`CrossEncoder::is_trained`].
 
 use crate::bert::BertModel;
 use crate::error::{ModelError, Result};
@@ -52,6 +54,22 @@ pub struct CrossEncoder {
     head_bias: f32,
     head_source: HeadSource,
     options: CrossOptions,
+    mean_pooling: bool,
+}
+
+/// Whether `config.json` asks for mean pooling (`"cross_pooling": "mean"`); any other
+/// value is an error, an absent key means the pooler or `[CLS]`.
+fn reads_mean_pooling(path: &Path) -> Result<bool> {
+    let value: serde_json::Value = crate::weights::read_json(path)?;
+    match value.get("cross_pooling").and_then(|v| v.as_str()) {
+        None => Ok(false),
+        Some("mean") => Ok(true),
+        Some("cls") => Ok(false),
+        Some(other) => Err(ModelError::Unsupported {
+            path: path.to_path_buf(),
+            reason: format!("cross_pooling {other:?} is not \"mean\" or \"cls\""),
+        }),
+    }
 }
 
 impl std::fmt::Debug for CrossEncoder {
@@ -71,8 +89,9 @@ impl CrossEncoder {
     /// **scores are meaningless until a reranker is trained** (`esci train reranker`,
     /// not yet written); check [`CrossEncoder::is_trained`].
     pub fn load(model_dir: &Path, options: CrossOptions) -> Result<CrossEncoder> {
-        let config =
-            crate::config::BertConfig::from_file(&require_file(model_dir, "config.json")?)?;
+        let config_path = require_file(model_dir, "config.json")?;
+        let config = crate::config::BertConfig::from_file(&config_path)?;
+        let mean_pooling = reads_mean_pooling(&config_path)?;
         let weights = Weights::open(&require_file(model_dir, "model.safetensors")?)?;
         let bert = BertModel::new(&weights, &config)?;
         bert.check_encoder_options(options.max_length, options.batch_size)?;
@@ -103,6 +122,7 @@ impl CrossEncoder {
             head_bias,
             head_source,
             options,
+            mean_pooling,
         })
     }
 
@@ -138,9 +158,15 @@ impl CrossEncoder {
         self.head_source
     }
 
-    /// Whether the pooler (rather than the raw `[CLS]` vector) feeds the head.
+    /// Whether the pooler (rather than the raw `[CLS]` vector or the token mean) feeds
+    /// the head.
     pub fn uses_pooler(&self) -> bool {
-        self.bert.has_pooler()
+        !self.mean_pooling && self.bert.has_pooler()
+    }
+
+    /// Whether the mean of the token vectors feeds the head.
+    pub fn uses_mean_pooling(&self) -> bool {
+        self.mean_pooling
     }
 
     /// The options the encoder was loaded with.
@@ -170,9 +196,13 @@ impl CrossEncoder {
             &batch.token_type_ids,
             &batch.attention_mask,
         )?;
-        let pooled = match self.bert.pool(&hidden)? {
-            Some(p) => p,
-            None => hidden.narrow(1, 0, 1)?.squeeze(1)?,
+        let pooled = if self.mean_pooling {
+            crate::dense::mean_pool(&hidden, &batch.attention_mask)?
+        } else {
+            match self.bert.pool(&hidden)? {
+                Some(p) => p,
+                None => hidden.narrow(1, 0, 1)?.squeeze(1)?,
+            }
         };
         let scores = pooled
             .matmul(&self.head_weight)?

@@ -179,7 +179,7 @@ impl DenseEncoder {
 }
 
 /// Mean of the token vectors where `mask` is 1: `[batch, seq, h]` → `[batch, h]`.
-pub(crate) fn mean_pool(hidden: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+pub fn mean_pool(hidden: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
     let mask = mask.to_dtype(DType::F32)?.unsqueeze(D::Minus1)?;
     let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
     // sentence-transformers clamps the count at 1e-9; a batch row always has [CLS].

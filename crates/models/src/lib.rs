@@ -24,7 +24,7 @@ mod weights;
 pub use bert::BertModel;
 pub use config::BertConfig;
 pub use cross::{CrossEncoder, CrossOptions, HeadSource};
-pub use dense::{DenseEncoder, DenseOptions, Pooling};
+pub use dense::{DenseEncoder, DenseOptions, Pooling, mean_pool};
 pub use encoder::{DenseTextEncoder, SparseTextEncoder};
 pub use error::{ModelError, Result};
 pub use layer_norm::LayerNorm;

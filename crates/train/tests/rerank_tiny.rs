@@ -59,6 +59,7 @@ fn model(freeze_below: usize) -> TrainableCross {
         tiny_weights(7),
         2,
         Freeze {
+            embeddings: false,
             below_layer: freeze_below,
         },
         1,
@@ -118,8 +119,9 @@ fn every_trainable_tensor_gets_a_nonzero_gradient() {
         .unwrap();
     let grads = loss.backward().unwrap();
     let names = m.trainable_names();
-    // embeddings (3 tables + LayerNorm 2) + 2 layers × 16 + pooler 2
-    assert_eq!(names.len(), 5 + 32 + 2);
+    // embeddings (3 tables + LayerNorm 2) + 2 layers × 16; the pooler is not used
+    assert_eq!(names.len(), 5 + 32);
+    assert!(names.iter().all(|n| !n.starts_with("pooler.")));
     for (name, var) in names.iter().zip(m.encoder_vars()) {
         let g = grads
             .get(var.as_tensor())
@@ -148,6 +150,24 @@ fn every_trainable_tensor_gets_a_nonzero_gradient() {
 }
 
 #[test]
+fn frozen_embeddings_alone_leave_every_layer_trainable() {
+    let m = TrainableCross::new(
+        tiny_config(),
+        tiny_weights(7),
+        2,
+        Freeze {
+            embeddings: true,
+            below_layer: 0,
+        },
+        1,
+    )
+    .unwrap();
+    let names = m.trainable_names();
+    assert!(names.iter().all(|n| !n.starts_with("embeddings.")));
+    assert_eq!(names.len(), 32);
+}
+
+#[test]
 fn frozen_layers_are_not_variables() {
     let m = model(1);
     let names = m.trainable_names();
@@ -159,7 +179,10 @@ fn frozen_layers_are_not_variables() {
             tiny_config(),
             tiny_weights(7),
             2,
-            Freeze { below_layer: 2 },
+            Freeze {
+                embeddings: false,
+                below_layer: 2
+            },
             1
         )
         .is_err()
@@ -169,7 +192,10 @@ fn frozen_layers_are_not_variables() {
             tiny_config(),
             tiny_weights(7),
             3,
-            Freeze { below_layer: 0 },
+            Freeze {
+                embeddings: false,
+                below_layer: 0
+            },
             1
         )
         .is_err()
@@ -265,7 +291,10 @@ fn the_checkpoint_reloads_with_the_trained_head_and_the_same_scores() {
             .unwrap(),
         tensors,
         2,
-        Freeze { below_layer: 0 },
+        Freeze {
+            embeddings: false,
+            below_layer: 0,
+        },
         99,
     )
     .unwrap();

@@ -49,6 +49,9 @@ pub struct TrainRerankerArgs {
     /// Lower layers (and embeddings) left frozen [default: 0]
     #[arg(long)]
     pub freeze: Option<usize>,
+    /// Train the embedding tables too (frozen by default: much faster steps)
+    #[arg(long)]
+    pub train_embeddings: bool,
     /// Longest pair in tokens [default: 48]
     #[arg(long)]
     pub max_length: Option<usize>,
@@ -58,10 +61,10 @@ pub struct TrainRerankerArgs {
     /// Lists per step [default: 4]
     #[arg(long)]
     pub lists_per_step: Option<usize>,
-    /// Encoder peak learning rate [default: 1e-4]
+    /// Encoder peak learning rate [default: 3e-4]
     #[arg(long)]
     pub lr: Option<f64>,
-    /// Head peak learning rate [default: 1e-3]
+    /// Head peak learning rate [default: 1e-2]
     #[arg(long)]
     pub head_lr: Option<f64>,
     /// Maximum epochs [default: 2]
@@ -70,7 +73,7 @@ pub struct TrainRerankerArgs {
     /// Steps between dev evaluations [default: 40]
     #[arg(long)]
     pub eval_every: Option<usize>,
-    /// Dev evaluations without improvement before stopping [default: 3]
+    /// Dev evaluations without improvement before stopping [default: 4]
     #[arg(long)]
     pub patience: Option<usize>,
     /// Stop after this many minutes of training [default: 12]
@@ -79,6 +82,13 @@ pub struct TrainRerankerArgs {
     /// Random seed [default: 42]
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Unjudged products of each fit query's BM25 top --mine-depth added as weak
+    /// negatives (0 = judged lists only) [default: 8]
+    #[arg(long, default_value_t = 8)]
+    pub negatives: usize,
+    /// BM25 depth the weak negatives come from [default: 50]
+    #[arg(long, default_value_t = 50)]
+    pub mine_depth: usize,
     /// Only report the dev figures: save nothing
     #[arg(long)]
     pub dev_only: bool,
@@ -101,6 +111,7 @@ impl TrainRerankerArgs {
                 },
                 layers: self.layers.unwrap_or(d.layers),
                 freeze_below: self.freeze.unwrap_or(d.freeze_below),
+                freeze_embeddings: !self.train_embeddings,
                 max_length: self.max_length.unwrap_or(d.max_length),
                 list_size: self.list_size.unwrap_or(d.list_size),
                 lists_per_step: self.lists_per_step.unwrap_or(d.lists_per_step),
@@ -113,6 +124,8 @@ impl TrainRerankerArgs {
                 seed: self.seed.unwrap_or(d.seed),
                 ..d
             },
+            mined_negatives: self.negatives,
+            mine_depth: self.mine_depth,
             save: !self.dev_only,
         }
     }

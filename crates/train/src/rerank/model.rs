@@ -1,6 +1,9 @@
 //! The cross-encoder being trained: our candle BERT (whose LayerNorm has a backward
 //! pass) started from a pretrained checkpoint, cut to its first layers if asked, plus a
-//! fresh linear scoring head on the pooler output (or `[CLS]` when there is no pooler).
+//! fresh linear scoring head on the mean of the token vectors. Not the pooler: in a
+//! MiniLM cut to two layers `[CLS]` has hardly looked at the pair, the pretrained
+//! pooler's tanh saturates on it, and neither loss moved on dev with it (BENCHMARKS.md);
+//! the token mean is also what MiniLM was trained to make meaningful.
 //!
 //! Parameters come through a custom [`SimpleBackend`]: tensors of frozen parts (the
 //! embeddings and the lower layers, when asked) are plain tensors, so backward never
@@ -23,7 +26,11 @@ use std::sync::{Arc, Mutex};
 /// Which parameters train.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Freeze {
-    /// Layers below this index are frozen, and the embeddings with them when > 0.
+    /// The embedding tables and their LayerNorm stay as they are. Their gradient is a
+    /// dense [vocab, hidden] scatter and AdamW would update 11.7M values per step for
+    /// the few hundred token rows a batch touches: freezing them is most of the saving.
+    pub embeddings: bool,
+    /// Layers below this index are frozen too (backward stops above them).
     pub below_layer: usize,
 }
 
@@ -44,7 +51,7 @@ struct InitBackend {
 impl InitBackend {
     fn trainable(&self, name: &str) -> bool {
         if name.starts_with("embeddings.") {
-            return self.freeze.below_layer == 0;
+            return !self.freeze.embeddings && self.freeze.below_layer == 0;
         }
         if let Some(rest) = name.strip_prefix("encoder.layer.")
             && let Some(index) = rest.split('.').next().and_then(|i| i.parse::<usize>().ok())
@@ -103,8 +110,9 @@ impl SimpleBackend for InitBackend {
         }
     }
 
+    /// The pooler is never used (mean pooling), so the model never asks for it.
     fn contains_tensor(&self, name: &str) -> bool {
-        self.tensors.contains_key(name)
+        !name.starts_with("pooler.") && self.tensors.contains_key(name)
     }
 }
 
@@ -147,6 +155,7 @@ impl TrainableCross {
             )));
         }
         config_json["num_hidden_layers"] = layers.into();
+        config_json["cross_pooling"] = "mean".into();
         let config: BertConfig = serde_json::from_value(config_json.clone())
             .map_err(|e| TrainError::Invalid(format!("config.json: {e}")))?;
         let head = match (
@@ -370,7 +379,7 @@ impl FrozenCross {
     }
 }
 
-/// `w · pool(BERT(pair)) + b`, pooling by the pooler when there is one, else `[CLS]`.
+/// `w · mean(BERT(pair)) + b`, the mean over real tokens.
 fn head_scores(
     bert: &BertModel,
     weight: &Tensor,
@@ -382,10 +391,7 @@ fn head_scores(
         &batch.token_type_ids,
         &batch.attention_mask,
     )?;
-    let pooled = match bert.pool(&hidden)? {
-        Some(p) => p,
-        None => hidden.narrow(1, 0, 1)?.squeeze(1)?,
-    };
+    let pooled = esci_models::mean_pool(&hidden, &batch.attention_mask)?;
     Ok(pooled
         .matmul(&weight.t()?)?
         .squeeze(1)?

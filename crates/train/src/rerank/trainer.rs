@@ -44,6 +44,8 @@ pub struct RerankConfig {
     pub layers: usize,
     /// Layers (from the bottom, embeddings included) left frozen.
     pub freeze_below: usize,
+    /// Leave the embeddings frozen (even when no layer is).
+    pub freeze_embeddings: bool,
     /// Longest (query, product) pair in tokens, special tokens included.
     pub max_length: usize,
     /// Judged products per list (a query's list is cut into lists of this size).
@@ -78,16 +80,17 @@ impl Default for RerankConfig {
             loss: RerankLoss::Listwise,
             layers: 2,
             freeze_below: 0,
+            freeze_embeddings: true,
             max_length: 48,
             list_size: 8,
             lists_per_step: 4,
-            lr: 1e-4,
-            head_lr: 1e-3,
+            lr: 3e-4,
+            head_lr: 1e-2,
             weight_decay: 0.01,
             epochs: 2,
             warmup_steps: 20,
             eval_every: 40,
-            patience: 3,
+            patience: 4,
             dev_k: 20,
             max_minutes: Some(12.0),
             seed: 42,
