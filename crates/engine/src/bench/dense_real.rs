@@ -23,6 +23,11 @@ pub fn run_real_dense_bench(config: &Config, k: usize) -> Result<ScanBenchReport
         .collect();
     texts.sort_unstable();
     texts.dedup();
+    if texts.is_empty() {
+        return Err(EngineError::Input(
+            "no judged queries to encode: the examples file holds none for this locale".into(),
+        ));
+    }
     let vectors = texts
         .iter()
         .map(|q| dense.encode_query(q))
