@@ -17,7 +17,8 @@ pub struct RerankSection {
     /// How many of the first stage's top hits are rescored (50, 100 or 200: more costs
     /// time linearly).
     pub depth: usize,
-    /// Longest (query, product) pair in tokens.
+    /// Longest (query, product) pair in tokens (the default matches `esci train
+    /// reranker`'s).
     pub max_length: usize,
     /// Pairs per forward pass.
     pub batch_size: usize,
@@ -29,7 +30,7 @@ impl Default for RerankSection {
             enabled: false,
             model: "reranker".into(),
             depth: 50,
-            max_length: 64,
+            max_length: 48,
             batch_size: 32,
         }
     }

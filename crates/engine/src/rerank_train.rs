@@ -62,9 +62,12 @@ pub struct RerankerManifest {
     pub fields: Vec<String>,
     /// Hyper-parameters.
     pub config: RerankConfig,
-    /// Weak negatives per fit query (BM25-mined, unjudged) and the depth they came from.
+    /// Weak negatives per fit query (BM25-mined, unjudged); 0 in manifests written
+    /// before they existed.
+    #[serde(default)]
     pub mined_negatives: usize,
     /// BM25 depth of the weak negatives.
+    #[serde(default)]
     pub mine_depth: usize,
     /// Fit and dev queries and pairs.
     pub fit_queries: usize,
