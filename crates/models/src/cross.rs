@@ -211,3 +211,28 @@ impl CrossEncoder {
         Ok(scores.to_vec1()?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_with(extra: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, format!("{{\"hidden_size\": 8{extra}}}")).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn cross_pooling_is_read_from_the_config() {
+        let (_d, p) = config_with(", \"cross_pooling\": \"mean\"");
+        assert!(reads_mean_pooling(&p).unwrap());
+        let (_d, p) = config_with("");
+        assert!(!reads_mean_pooling(&p).unwrap());
+        let (_d, p) = config_with(", \"cross_pooling\": \"cls\"");
+        assert!(!reads_mean_pooling(&p).unwrap());
+        let (_d, p) = config_with(", \"cross_pooling\": \"max\"");
+        let err = reads_mean_pooling(&p).unwrap_err().to_string();
+        assert!(err.contains("max"), "{err}");
+    }
+}
