@@ -2,34 +2,13 @@
 //! models: every cell is produced, fused cells carry parameters tuned on dev, the
 //! tables, JSON and plot are written, and search then serves the tuned values.
 
+use common::{TITLES, small_catalog};
 use esci_core::{QuerySet, is_dev_query};
 use esci_engine::ablation::{AblationPlan, run_ablation, save_ablation};
 use esci_engine::{Config, Searcher, Strategy, build_index, evaluate_strategy, split_queries};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn models_dir() -> PathBuf {
-    let dir = match std::env::var_os("ESCI_MODELS_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/models"),
-    };
-    assert!(
-        dir.join("all-minilm-l6-v2/model.safetensors").is_file(),
-        "models not found in {}: run `cargo run -- models fetch`",
-        dir.display()
-    );
-    dir
-}
-
-const TITLES: [&str; 8] = [
-    "Logitech M185 Wireless Mouse, 2.4GHz with USB Receiver",
-    "Bluetooth Mouse for Laptop, Silent Click",
-    "DEWALT 20V MAX Cordless Drill Kit",
-    "Garden Hose 50 ft, Kink Free",
-    "USB-C Charging Cable, 6 ft, Braided",
-    "Ergonomic Vertical Mouse, Rechargeable",
-    "Stainless Steel Water Bottle, 32 oz",
-    "Running Shoes for Men, Lightweight",
-];
+mod common;
 
 /// (query, relevant product index) pairs, asked both in train and in test.
 const QUERIES: [(&str, usize); 4] = [
@@ -40,14 +19,7 @@ const QUERIES: [(&str, usize); 4] = [
 ];
 
 fn setup(tmp: &Path) -> Config {
-    let products: Vec<String> = TITLES
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            serde_json::json!({"product_id": format!("P{i}"), "product_title": t}).to_string()
-        })
-        .collect();
-    std::fs::write(tmp.join("catalog.jsonl"), products.join("\n")).unwrap();
+    let mut config = small_catalog(tmp, &TITLES);
     // Train query ids: the first ids the carve puts in dev, so tuning has queries.
     let dev_ids: Vec<u32> = (0..)
         .filter(|i| is_dev_query(&i.to_string()))
@@ -69,13 +41,8 @@ fn setup(tmp: &Path) -> Config {
         }
     }
     std::fs::write(tmp.join("examples.jsonl"), examples.join("\n")).unwrap();
-    let mut config = Config::default();
-    config.data.dir = tmp.to_owned();
-    config.data.products = "catalog.jsonl".into();
     config.data.examples = "examples.jsonl".into();
-    config.artifacts.dir = tmp.join("artifacts");
     config.artifacts.runs_dir = tmp.join("runs");
-    config.models.dir = models_dir();
     config.eval.min_timing_seconds = 0.0;
     config
 }

@@ -4,22 +4,11 @@
 //! indexes instead of reusing vectors another runtime made. Needs the models and the
 //! runtime library (`cargo run -- models fetch`).
 
+use common::small_catalog;
 use esci_engine::{Config, EncoderRuntime, Searcher, Strategy, build_index};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn models_dir() -> PathBuf {
-    let dir = match std::env::var_os("ESCI_MODELS_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/models"),
-    };
-    let library = esci_models::fetch::onnxruntime_library(&dir);
-    assert!(
-        dir.join("all-minilm-l6-v2/model.safetensors").is_file() && library.is_file(),
-        "models or {} not found: run `cargo run -- models fetch`",
-        library.display()
-    );
-    dir
-}
+mod common;
 
 const TITLES: [&str; 6] = [
     "Logitech M185 Wireless Mouse, 2.4GHz with USB Receiver",
@@ -31,20 +20,7 @@ const TITLES: [&str; 6] = [
 ];
 
 fn setup(tmp: &Path) -> Config {
-    let lines: Vec<String> = TITLES
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            serde_json::json!({"product_id": format!("P{i}"), "product_title": t}).to_string()
-        })
-        .collect();
-    std::fs::write(tmp.join("catalog.jsonl"), lines.join("\n")).unwrap();
-    let mut config = Config::default();
-    config.data.dir = tmp.to_owned();
-    config.data.products = "catalog.jsonl".into();
-    config.artifacts.dir = tmp.join("artifacts");
-    config.models.dir = models_dir();
-    config
+    small_catalog(tmp, &TITLES)
 }
 
 fn top(config: &Config, strategy: &str, query: &str) -> String {

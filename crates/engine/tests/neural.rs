@@ -2,48 +2,14 @@
 //! models, fused search with signal breakdowns, reuse on rebuild, and refusal of a
 //! query model other than the one that built the index.
 
+use common::{TITLES, small_catalog};
 use esci_engine::{Config, Searcher, Strategy, build_index};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn models_dir() -> PathBuf {
-    let dir = match std::env::var_os("ESCI_MODELS_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/models"),
-    };
-    assert!(
-        dir.join("all-minilm-l6-v2/model.safetensors").is_file(),
-        "models not found in {}: run `cargo run -- models fetch`",
-        dir.display()
-    );
-    dir
-}
-
-const TITLES: [&str; 8] = [
-    "Logitech M185 Wireless Mouse, 2.4GHz with USB Receiver",
-    "Bluetooth Mouse for Laptop, Silent Click",
-    "DEWALT 20V MAX Cordless Drill Kit",
-    "Garden Hose 50 ft, Kink Free",
-    "USB-C Charging Cable, 6 ft, Braided",
-    "Ergonomic Vertical Mouse, Rechargeable",
-    "Stainless Steel Water Bottle, 32 oz",
-    "Running Shoes for Men, Lightweight",
-];
+mod common;
 
 fn setup(tmp: &Path) -> Config {
-    let lines: Vec<String> = TITLES
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            serde_json::json!({"product_id": format!("P{i}"), "product_title": t}).to_string()
-        })
-        .collect();
-    std::fs::write(tmp.join("catalog.jsonl"), lines.join("\n")).unwrap();
-    let mut config = Config::default();
-    config.data.dir = tmp.to_owned();
-    config.data.products = "catalog.jsonl".into();
-    config.artifacts.dir = tmp.join("artifacts");
-    config.models.dir = models_dir();
-    config
+    small_catalog(tmp, &TITLES)
 }
 
 #[test]

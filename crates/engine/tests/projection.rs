@@ -2,37 +2,16 @@
 //! adapter run) writes the projection and the projected index, `Searcher::open` serves
 //! it under `dense-<name>@d`, and every mismatch is refused with both sides named.
 
+use common::{TITLES, models_dir};
 use esci_engine::{
     Config, ProjectionMethod, Searcher, Strategy, TrainDenseOptions, build_index, projection_path,
     train_dense,
 };
 use esci_train::Projection;
 use esci_train::adapter::AdapterConfig;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn models_dir() -> PathBuf {
-    let dir = match std::env::var_os("ESCI_MODELS_DIR") {
-        Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/models"),
-    };
-    assert!(
-        dir.join("all-minilm-l6-v2/model.safetensors").is_file(),
-        "models not found in {}: run `cargo run -- models fetch`",
-        dir.display()
-    );
-    dir
-}
-
-const TITLES: [&str; 8] = [
-    "Logitech M185 Wireless Mouse, 2.4GHz with USB Receiver",
-    "Bluetooth Mouse for Laptop, Silent Click",
-    "DEWALT 20V MAX Cordless Drill Kit",
-    "Garden Hose 50 ft, Kink Free",
-    "USB-C Charging Cable, 6 ft, Braided",
-    "Ergonomic Vertical Mouse, Rechargeable",
-    "Stainless Steel Water Bottle, 32 oz",
-    "Running Shoes for Men, Lightweight",
-];
+mod common;
 
 /// (query_id, query, product, label, split); ids 4 and 6 fall in the dev carve.
 const JUDGMENTS: [(&str, &str, usize, &str, &str); 7] = [
