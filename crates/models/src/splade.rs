@@ -86,8 +86,14 @@ impl SparseVector {
         terms
     }
 
-    /// Builds a pruned vector from dense activations `relu_max[t]` (pre-`log1p`).
-    fn from_activations(relu_max: &[f32], top_k: Option<usize>, min_weight: f32) -> SparseVector {
+    /// Builds a pruned vector from dense activations `relu_max[t]` (pre-`log1p`):
+    /// `log1p` of the positive ones above `min_weight`, optionally the `top_k`
+    /// heaviest, ids ascending. Every SPLADE runtime prunes through this one function.
+    pub fn from_activations(
+        relu_max: &[f32],
+        top_k: Option<usize>,
+        min_weight: f32,
+    ) -> SparseVector {
         let mut terms: Vec<(u32, f32)> = relu_max
             .iter()
             .enumerate()

@@ -93,7 +93,13 @@ impl OnnxSpladeEncoder {
                 let rows = Inputs::new(members, pad, false)?.run(s, Head::Splade.output())?;
                 Ok(rows
                     .iter()
-                    .map(|r| sparsify(r, self.options.top_k, self.options.min_weight))
+                    .map(|r| {
+                        SparseVector::from_activations(
+                            r,
+                            self.options.top_k,
+                            self.options.min_weight,
+                        )
+                    })
                     .collect())
             },
         )
@@ -106,41 +112,5 @@ impl esci_models::SparseTextEncoder for OnnxSpladeEncoder {
     }
     fn encode(&self, texts: &[&str]) -> esci_models::Result<Vec<SparseVector>> {
         Ok(OnnxSpladeEncoder::encode(self, texts)?)
-    }
-}
-
-/// `log1p` of the positive activations, above `min_weight`, optionally the `top_k`
-/// heaviest; ids ascending (the candle encoder's pruning, term for term).
-pub(crate) fn sparsify(relu_max: &[f32], top_k: Option<usize>, min_weight: f32) -> SparseVector {
-    let mut terms: Vec<(u32, f32)> = relu_max
-        .iter()
-        .enumerate()
-        .filter(|&(_, &x)| x > 0.0)
-        .map(|(id, &x)| (id as u32, x.ln_1p()))
-        .filter(|&(_, w)| w > min_weight)
-        .collect();
-    if let Some(k) = top_k
-        && terms.len() > k
-    {
-        terms.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        terms.truncate(k);
-        terms.sort_by_key(|t| t.0);
-    }
-    SparseVector { terms }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sparsify_keeps_positive_terms_and_prunes_like_candle() {
-        let acts = [0.0, 3.0, -1.0, 0.5, 9.0, 0.01];
-        let all = sparsify(&acts, None, 0.0);
-        let ids = |v: &SparseVector| v.terms.iter().map(|t| t.0).collect::<Vec<_>>();
-        assert_eq!(ids(&all), vec![1, 3, 4, 5]);
-        assert!((all.terms[0].1 - 3f32.ln_1p()).abs() < 1e-7);
-        assert_eq!(ids(&sparsify(&acts, Some(2), 0.0)), vec![1, 4]);
-        assert_eq!(sparsify(&acts, None, 0.1).len(), 3);
     }
 }
