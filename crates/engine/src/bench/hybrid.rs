@@ -21,7 +21,7 @@ use esci_sparse::{DocPruning, SparseIndex, SparseIndexBuilder, synthetic_documen
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// What to benchmark.
 #[derive(Debug, Clone)]
@@ -148,7 +148,7 @@ pub fn run_hybrid_bench(
     drop(dense_index);
     let ((sparse, _), splade_load) = timed(|| SparseIndex::load(&paths[2]))?;
     let splade = SpladeRetriever::new(splade_encoder, sparse);
-    let rss_loaded_mib = current_rss_mib();
+    let rss_loaded_mib = super::current_rss_mib();
     let figures = |i: usize, build_seconds: f64, load_seconds: f64| IndexFigures {
         build_seconds,
         load_seconds,
@@ -192,7 +192,7 @@ pub fn run_hybrid_bench(
     for (name, run) in stage_runs {
         stages.push((
             name.to_owned(),
-            time_each(&queries, options.min_seconds, run)?,
+            super::time_each(&queries, options.min_seconds, run)?,
         ));
     }
     let mut done = 0usize;
@@ -236,32 +236,6 @@ where
     let started = Instant::now();
     let value = f()?;
     Ok((value, started.elapsed().as_secs_f64()))
-}
-
-/// Latency of `run` on each query, repeating the set until `min_seconds` have passed.
-fn time_each(
-    queries: &[String],
-    min_seconds: f64,
-    run: &StageRun<'_>,
-) -> Result<LatencyStats, EngineError> {
-    let mut durations: Vec<Duration> = Vec::new();
-    let started = Instant::now();
-    while durations.is_empty() || started.elapsed().as_secs_f64() < min_seconds {
-        for q in queries {
-            let t = Instant::now();
-            std::hint::black_box(run(q)?);
-            durations.push(t.elapsed());
-        }
-    }
-    Ok(LatencyStats::from_durations(&durations))
-}
-
-/// Resident memory now, in MiB (Linux `VmRSS`).
-fn current_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
 }
 
 impl HybridBenchReport {

@@ -9,7 +9,7 @@ use esci_text::AnalyzerConfig;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// What to benchmark.
 #[derive(Debug, Clone)]
@@ -101,12 +101,12 @@ pub fn run_bm25_bench(options: &Bm25BenchOptions) -> Result<Bm25BenchReport, Eng
     let identical_results = queries
         .par_iter()
         .all(|q| index.search_pruned(q, options.k) == index.search_exhaustive(q, options.k));
-    let maxscore = time_each(&queries, options.min_seconds, |q| {
-        index.search_pruned(q, options.k).len()
-    });
-    let exhaustive = time_each(&queries, options.min_seconds, |q| {
-        index.search_exhaustive(q, options.k).len()
-    });
+    let maxscore = super::time_each(&queries, options.min_seconds, &|q| {
+        Ok(index.search_pruned(q, options.k).len())
+    })?;
+    let exhaustive = super::time_each(&queries, options.min_seconds, &|q| {
+        Ok(index.search_exhaustive(q, options.k).len())
+    })?;
 
     let mut done = 0usize;
     let started = Instant::now();
@@ -136,20 +136,6 @@ pub fn run_bm25_bench(options: &Bm25BenchOptions) -> Result<Bm25BenchReport, Eng
         maxscore_qps_all_cores,
         identical_results,
     })
-}
-
-/// Latency of `run` on each query, repeating the set until `min_seconds` have passed.
-fn time_each(queries: &[String], min_seconds: f64, run: impl Fn(&str) -> usize) -> LatencyStats {
-    let mut durations: Vec<Duration> = Vec::new();
-    let started = Instant::now();
-    while durations.is_empty() || started.elapsed().as_secs_f64() < min_seconds {
-        for q in queries {
-            let t = Instant::now();
-            std::hint::black_box(run(q));
-            durations.push(t.elapsed());
-        }
-    }
-    LatencyStats::from_durations(&durations)
 }
 
 impl Bm25BenchReport {

@@ -40,10 +40,39 @@ pub(crate) fn distinct_queries(
 
 /// Peak resident memory of this process so far, in MiB (Linux `VmHWM`; `None` elsewhere).
 pub fn peak_rss_mib() -> Option<f64> {
+    proc_status_mib("VmHWM:")
+}
+
+/// Resident memory of this process now, in MiB (Linux `VmRSS`; `None` elsewhere).
+pub fn current_rss_mib() -> Option<f64> {
+    proc_status_mib("VmRSS:")
+}
+
+/// A kB line of `/proc/self/status`, in MiB.
+fn proc_status_mib(key: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// Latency of `run` on each query, one at a time, repeating the set until
+/// `min_seconds` have passed; the first error stops the timing.
+pub(crate) fn time_each(
+    queries: &[String],
+    min_seconds: f64,
+    run: &dyn Fn(&str) -> Result<usize, crate::EngineError>,
+) -> Result<esci_eval::LatencyStats, crate::EngineError> {
+    let mut durations: Vec<std::time::Duration> = Vec::new();
+    let started = std::time::Instant::now();
+    while durations.is_empty() || started.elapsed().as_secs_f64() < min_seconds {
+        for q in queries {
+            let t = std::time::Instant::now();
+            std::hint::black_box(run(q)?);
+            durations.push(t.elapsed());
+        }
+    }
+    Ok(esci_eval::LatencyStats::from_durations(&durations))
 }
 
 /// Writes products as an official-schema parquet file, creating its directory.
