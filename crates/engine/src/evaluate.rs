@@ -36,6 +36,37 @@ pub struct EvalOptions {
     pub params: serde_json::Value,
 }
 
+impl EvalOptions {
+    /// The options `config`'s `[eval]` section gives a run named `name`: its query set,
+    /// depth, gain, threads and timing; `params` are recorded beside the metrics
+    /// configuration.
+    pub fn from_config(
+        config: &Config,
+        name: &str,
+        task1: bool,
+        mut params: serde_json::Value,
+    ) -> EvalOptions {
+        let metrics = MetricsConfig {
+            gain: config.eval.gain,
+            ..MetricsConfig::default()
+        };
+        if let Some(map) = params.as_object_mut() {
+            map.insert("depth".into(), config.eval.depth.into());
+            map.insert("metrics".into(), serde_json::json!(metrics));
+        }
+        EvalOptions {
+            name: name.to_owned(),
+            split: config.eval.split,
+            depth: config.eval.depth,
+            metrics,
+            task1,
+            threads: config.eval.threads,
+            min_timing_seconds: config.eval.min_timing_seconds,
+            params,
+        }
+    }
+}
+
 /// The judged queries of `set`, with judged products mapped to doc ids, in
 /// query-id order.
 pub fn split_queries(catalog: &Catalog, set: QuerySet) -> Vec<QueryJudgments> {
@@ -219,10 +250,6 @@ pub fn evaluate_strategy(
     queries: &[QueryJudgments],
     task1: bool,
 ) -> Result<(RunReport, FusionSection), EngineError> {
-    let metrics = MetricsConfig {
-        gain: config.eval.gain,
-        ..MetricsConfig::default()
-    };
     let fused = strategy.parts.len() > 1;
     let (fusion, tuning) = if fused && config.fusion.tune {
         let (fusion, report) = tune_on_dev(
@@ -246,25 +273,19 @@ pub fn evaluate_strategy(
             &fusion,
         )?;
     }
-    let options = EvalOptions {
-        name: retriever.name().to_owned(),
-        split: config.eval.split,
-        depth: config.eval.depth,
-        metrics: metrics.clone(),
+    let options = EvalOptions::from_config(
+        config,
+        retriever.name(),
         task1,
-        threads: config.eval.threads,
-        min_timing_seconds: config.eval.min_timing_seconds,
-        params: serde_json::json!({
+        serde_json::json!({
             "strategy": strategy.name(),
             "manifest": searcher.manifest(),
             "analyzer": config.analyzer,
             "neural": config.neural,
             "fusion": if fused { Some(&fusion) } else { None },
             "fusion_tuning": tuning,
-            "depth": config.eval.depth,
-            "metrics": metrics,
         }),
-    };
+    );
     let report = evaluate(retriever.as_ref(), queries, &options)?;
     Ok((report, fusion))
 }

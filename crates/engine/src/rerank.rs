@@ -242,29 +242,19 @@ pub fn evaluate_reranked(
     let first =
         searcher.retriever_with(strategy, config.eval.depth.max(reranker.depth()), fusion)?;
     let retriever = Reranked::new(first, reranker);
-    let metrics = esci_eval::MetricsConfig {
-        gain: config.eval.gain,
-        ..esci_eval::MetricsConfig::default()
-    };
-    let options = crate::EvalOptions {
-        name: retriever.name().to_owned(),
-        split: config.eval.split,
-        depth: config.eval.depth,
-        metrics: metrics.clone(),
+    let options = crate::EvalOptions::from_config(
+        config,
+        retriever.name(),
         task1,
-        threads: config.eval.threads,
-        min_timing_seconds: config.eval.min_timing_seconds,
-        params: serde_json::json!({
+        serde_json::json!({
             "strategy": strategy.name(),
             "manifest": searcher.manifest(),
             "neural": config.neural,
             "fusion": if strategy.parts.len() > 1 { Some(fusion) } else { None },
             "rerank": config.rerank,
             "reranker": reranker.manifest(),
-            "depth": config.eval.depth,
-            "metrics": metrics,
         }),
-    };
+    );
     crate::evaluate(&retriever, queries, &options)
 }
 
