@@ -57,9 +57,10 @@ pub struct CrossEncoder {
     mean_pooling: bool,
 }
 
-/// Whether `config.json` asks for mean pooling (`"cross_pooling": "mean"`); any other
-/// value is an error, an absent key means the pooler or `[CLS]`.
-fn reads_mean_pooling(path: &Path) -> Result<bool> {
+/// Whether the `config.json` at `path` asks for mean pooling (`"cross_pooling":
+/// "mean"`); any other value is an error, an absent key means the pooler or `[CLS]`.
+/// Every runtime of the cross-encoder reads the pooling here.
+pub fn reads_mean_pooling(path: &Path) -> Result<bool> {
     let value: serde_json::Value = crate::weights::read_json(path)?;
     match value.get("cross_pooling").and_then(|v| v.as_str()) {
         None => Ok(false),
@@ -209,6 +210,15 @@ impl CrossEncoder {
             .affine(1.0, f64::from(self.head_bias))?
             .squeeze(1)?;
         Ok(scores.to_vec1()?)
+    }
+}
+
+impl crate::encoder::PairScorer for CrossEncoder {
+    fn score(&self, pairs: &[(&str, &str)]) -> Result<Vec<f32>> {
+        CrossEncoder::score(self, pairs)
+    }
+    fn is_trained(&self) -> bool {
+        CrossEncoder::is_trained(self)
     }
 }
 

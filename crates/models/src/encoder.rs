@@ -24,6 +24,15 @@ pub trait SparseTextEncoder: Send + Sync {
     fn encode(&self, texts: &[&str]) -> Result<Vec<SparseVector>>;
 }
 
+/// A cross-encoder: (query, document) pairs to relevance scores.
+pub trait PairScorer: Send + Sync {
+    /// One score per pair, in input order; higher is more relevant.
+    fn score(&self, pairs: &[(&str, &str)]) -> Result<Vec<f32>>;
+    /// Whether the scoring head was trained (loaded or supplied), so scores mean
+    /// something.
+    fn is_trained(&self) -> bool;
+}
+
 impl DenseTextEncoder for crate::DenseEncoder {
     fn dim(&self) -> usize {
         crate::DenseEncoder::dim(self)

@@ -23,9 +23,9 @@ mod weights;
 
 pub use bert::BertModel;
 pub use config::BertConfig;
-pub use cross::{CrossEncoder, CrossOptions, HeadSource};
+pub use cross::{CrossEncoder, CrossOptions, HeadSource, reads_mean_pooling};
 pub use dense::{DenseEncoder, DenseOptions, Pooling, mean_pool};
-pub use encoder::{DenseTextEncoder, SparseTextEncoder};
+pub use encoder::{DenseTextEncoder, PairScorer, SparseTextEncoder};
 pub use error::{ModelError, Result};
 pub use layer_norm::LayerNorm;
 pub use splade::{SparseVector, SpladeEncoder, SpladeOptions};

@@ -8,8 +8,9 @@
 //!   the L2 normalisation happens in Rust, exactly as the candle encoder does it.
 //! - SPLADE: MLM transform + decoder tied to the word embeddings + bias, `relu`, masked
 //!   max over positions → `activations` `[batch, vocab]`; `log1p` and pruning in Rust.
-//! - cross: pooler (`tanh`) or raw CLS → `pooled`; the linear scoring head is applied in
-//!   Rust, so a head can be swapped without rewriting the graph.
+//! - cross: pooler (`tanh`) or raw CLS → `pooled`, or (`CrossMean`, what `esci train
+//!   reranker` makes) the mean over the pair's tokens; the linear scoring head is
+//!   applied in Rust, so a head can be swapped without rewriting the graph.
 
 use crate::error::{OnnxError, Result};
 use crate::graph::{GraphBuilder, Precision};
@@ -32,6 +33,9 @@ pub enum Head {
     Splade,
     /// Pooler output (or CLS) of a (query, document) pair; uses token type ids.
     Cross,
+    /// Mean of the token vectors of a (query, document) pair (over the attention mask);
+    /// uses token type ids.
+    CrossMean,
 }
 
 impl Head {
@@ -42,6 +46,7 @@ impl Head {
             Head::Dense(Pooling::Cls) => "dense-cls",
             Head::Splade => "splade",
             Head::Cross => "cross",
+            Head::CrossMean => "cross-mean",
         }
     }
 
@@ -55,7 +60,7 @@ impl Head {
 
     /// Whether the graph takes `token_type_ids` (pairs); single texts are all segment 0.
     pub fn uses_token_types(self) -> bool {
-        self == Head::Cross
+        matches!(self, Head::Cross | Head::CrossMean)
     }
 }
 
@@ -102,7 +107,7 @@ pub fn build(
     let h = config.hidden_size;
     let batch_hidden = [Dim::Named("batch"), Dim::Fixed(h as i64)];
     match head {
-        Head::Dense(Pooling::Mean) => {
+        Head::Dense(Pooling::Mean) | Head::CrossMean => {
             let mean = mean_pool(&mut g, &x, &masks);
             g.output(&mean, head.output(), DataType::Float, &batch_hidden);
         }

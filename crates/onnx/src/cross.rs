@@ -1,9 +1,12 @@
 //! [`OnnxCrossEncoder`]: `esci_models::CrossEncoder` on ONNX Runtime.
 //!
-//! The graph ends at the pooler output (or the raw `[CLS]` vector when the checkpoint
-//! has no pooler); the linear scoring head is applied here. That keeps one graph per
-//! backbone, lets [`OnnxCrossEncoder::with_head`] swap heads without rewriting it, and
-//! the head costs `hidden` multiplications per pair.
+//! The graph ends at the pooled vector: the mean over the pair's tokens when
+//! `config.json` says `"cross_pooling": "mean"` (a reranker trained by `esci train
+//! reranker`, whose layer count is the config's), else the pooler output (or the raw
+//! `[CLS]` vector when the checkpoint has no pooler) — the same choice as
+//! `esci_models::CrossEncoder`; the linear scoring head is applied here. That keeps one
+//! graph per backbone, lets [`OnnxCrossEncoder::with_head`] swap heads without
+//! rewriting it, and the head costs `hidden` multiplications per pair.
 
 use crate::batch::{Inputs, map_in_buckets};
 use crate::bert_graph::Head;
@@ -11,7 +14,7 @@ use crate::common::Loaded;
 use crate::error::{OnnxError, Result};
 use crate::options::OnnxOptions;
 use candle_nn::Init;
-use esci_models::{CrossOptions, HeadSource, TextTokenizer, Weights};
+use esci_models::{CrossOptions, HeadSource, TextTokenizer, Weights, reads_mean_pooling};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -23,6 +26,7 @@ pub struct OnnxCrossEncoder {
     head_bias: f32,
     head_source: HeadSource,
     uses_pooler: bool,
+    head: Head,
     options: CrossOptions,
 }
 
@@ -40,16 +44,22 @@ impl OnnxCrossEncoder {
     /// (`[1, hidden]`), its head. Otherwise the head is zero and **scores are
     /// meaningless until a reranker is trained**: check [`OnnxCrossEncoder::is_trained`].
     pub fn load(model_dir: &Path, options: CrossOptions, onnx: &OnnxOptions) -> Result<Self> {
+        let config_path = model_dir.join("config.json");
+        let head = if config_path.is_file() && reads_mean_pooling(&config_path)? {
+            Head::CrossMean
+        } else {
+            Head::Cross
+        };
         let loaded = Loaded::new(
             model_dir,
-            Head::Cross,
+            head,
             options.max_length,
             options.batch_size,
             onnx,
         )?;
         let h = loaded.config.hidden_size;
         let weights = Weights::open(&model_dir.join("model.safetensors"))?;
-        let uses_pooler = weights.contains("pooler.dense.weight");
+        let uses_pooler = head == Head::Cross && weights.contains("pooler.dense.weight");
         let (head_weight, head_bias, head_source) = if weights.contains("classifier.weight") {
             let c = weights.pp("classifier");
             let w = c
@@ -67,6 +77,7 @@ impl OnnxCrossEncoder {
             head_bias,
             head_source,
             uses_pooler,
+            head,
             options,
         })
     }
@@ -101,9 +112,15 @@ impl OnnxCrossEncoder {
         self.head_source
     }
 
-    /// Whether the pooler (rather than the raw `[CLS]` vector) feeds the head.
+    /// Whether the pooler (rather than the raw `[CLS]` vector or the token mean) feeds
+    /// the head.
     pub fn uses_pooler(&self) -> bool {
         self.uses_pooler
+    }
+
+    /// Whether the mean of the token vectors feeds the head.
+    pub fn uses_mean_pooling(&self) -> bool {
+        self.head == Head::CrossMean
     }
 
     /// The options the encoder was loaded with.
@@ -137,7 +154,7 @@ impl OnnxCrossEncoder {
             self.options.batch_size,
             &self.loaded.pool,
             |s, members| {
-                let rows = Inputs::new(members, pad, true)?.run(s, Head::Cross.output())?;
+                let rows = Inputs::new(members, pad, true)?.run(s, self.head.output())?;
                 Ok(rows
                     .iter()
                     .map(|pooled| {
@@ -153,5 +170,14 @@ impl OnnxCrossEncoder {
         )?;
         let run = started.elapsed() - tokenize;
         Ok((scores, ScoreTiming { tokenize, run }))
+    }
+}
+
+impl esci_models::PairScorer for OnnxCrossEncoder {
+    fn score(&self, pairs: &[(&str, &str)]) -> esci_models::Result<Vec<f32>> {
+        Ok(OnnxCrossEncoder::score(self, pairs)?)
+    }
+    fn is_trained(&self) -> bool {
+        OnnxCrossEncoder::is_trained(self)
     }
 }
