@@ -59,6 +59,14 @@ pub struct GlobalArgs {
     /// Reranker model directory [default: [rerank] model = <models dir>/reranker]
     #[arg(long, global = true, value_name = "DIR")]
     pub reranker: Option<PathBuf>,
+    /// What runs the cross-encoder: candle, onnx (fp32) or onnx-int8 [default: [rerank]
+    /// runtime, else the encoder runtime]
+    #[arg(long, global = true, value_parser = EncoderRuntime::parse)]
+    pub rerank_runtime: Option<EncoderRuntime>,
+    /// The cross-encoder's weight against the first stage, 0..=1, instead of the one
+    /// `esci eval` tunes on dev (turns the tuning off) [default: [rerank] weight]
+    #[arg(long, global = true, value_name = "W")]
+    pub rerank_weight: Option<f32>,
     /// More log output (-v debug, -vv trace); RUST_LOG overrides
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -444,6 +452,13 @@ impl GlobalArgs {
         }
         if let Some(dir) = &self.reranker {
             config.rerank.model = dir.clone();
+        }
+        if let Some(runtime) = self.rerank_runtime {
+            config.rerank.runtime = Some(runtime);
+        }
+        if let Some(w) = self.rerank_weight {
+            config.rerank.weight = w;
+            config.rerank.tune = false;
         }
         if let Some(name) = &self.projection {
             config.neural.projection = (name != "none").then(|| name.clone());

@@ -5,8 +5,11 @@
 
 use crate::neural::{dense_options, splade_options};
 use crate::{Config, EngineError};
-use esci_models::{DenseEncoder, DenseTextEncoder, SparseTextEncoder, SpladeEncoder};
-use esci_onnx::{OnnxDenseEncoder, OnnxOptions, OnnxSpladeEncoder, Precision};
+use esci_models::{
+    CrossEncoder, CrossOptions, DenseEncoder, DenseTextEncoder, PairScorer, SparseTextEncoder,
+    SpladeEncoder,
+};
+use esci_onnx::{OnnxCrossEncoder, OnnxDenseEncoder, OnnxOptions, OnnxSpladeEncoder, Precision};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -97,6 +100,23 @@ pub(crate) fn load_splade_encoder(
         None => Box::new(SpladeEncoder::load(model_dir, options)?),
         Some(p) => Box::new(
             OnnxSpladeEncoder::load(model_dir, options, &onnx_options(config, p))
+                .map_err(onnx_error)?,
+        ),
+    })
+}
+
+/// The cross-encoder of `model_dir` on `runtime` (the rerank stage's, which defaults
+/// to `[neural] runtime`).
+pub(crate) fn load_cross_encoder(
+    config: &Config,
+    runtime: EncoderRuntime,
+    model_dir: &Path,
+    options: CrossOptions,
+) -> Result<Box<dyn PairScorer>, EngineError> {
+    Ok(match runtime.precision() {
+        None => Box::new(CrossEncoder::load(model_dir, options)?),
+        Some(p) => Box::new(
+            OnnxCrossEncoder::load(model_dir, options, &onnx_options(config, p))
                 .map_err(onnx_error)?,
         ),
     })

@@ -32,8 +32,10 @@ mod neural;
 pub mod progress;
 mod projected;
 mod rerank;
+mod rerank_combine;
 mod rerank_config;
 mod rerank_train;
+mod rerank_tune;
 mod retrieval_config;
 mod searcher;
 mod strategy;
@@ -60,8 +62,13 @@ pub use hybrid::Hybrid;
 pub use models::{Embedding, embed, fetch_models};
 pub use neural::{DenseRetriever, SpladeRetriever};
 pub use projected::{PROJECTIONS_DIR, ProjectionArtifact, projection_path};
-pub use rerank::{RERANK_SIGNAL, Reranked, Reranker, evaluate_reranked, search_reranked};
+pub use rerank::{
+    COMBINED_SIGNAL, RERANK_SIGNAL, RerankedHit, Reranked, Reranker, TASK1_CE_KEY,
+    evaluate_reranked, search_reranked,
+};
+pub use rerank_combine::{CombineMethod, Combination};
 pub use rerank_config::RerankSection;
+pub use rerank_tune::{RerankTuneGrid, RerankTuneReport, ServedRerank};
 pub use rerank_train::{
     RERANKER_MANIFEST, RerankerManifest, TrainRerankerOptions, TrainRerankerSummary,
     train_reranker_model,

@@ -1,6 +1,8 @@
 //! `[rerank]`: the cross-encoder stage after fusion.
 
 use crate::config::ModelsConfig;
+use crate::encoder_runtime::EncoderRuntime;
+use crate::rerank_combine::{Combination, CombineMethod};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -22,6 +24,21 @@ pub struct RerankSection {
     pub max_length: usize,
     /// Pairs per forward pass.
     pub batch_size: usize,
+    /// What runs the cross-encoder (`candle`, `onnx`, `onnx-int8`); absent: `[neural]
+    /// runtime`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<EncoderRuntime>,
+    /// How the cross-encoder's ranking is combined with the first stage's: `rrf` or
+    /// `minmax` (see `weight`).
+    pub combine: CombineMethod,
+    /// The cross-encoder's share of the final score, 0..=1: 0 keeps the first stage's
+    /// order, 1 is the cross-encoder alone. `esci eval` tunes it on dev (unless `tune`
+    /// is off) and search serves the tuned value; this one serves until then.
+    pub weight: f32,
+    /// RRF k of the `rrf` combination.
+    pub k: f32,
+    /// Let `esci eval` choose `combine`, `weight` and `k` on the dev queries.
+    pub tune: bool,
 }
 
 impl Default for RerankSection {
@@ -32,6 +49,11 @@ impl Default for RerankSection {
             depth: 50,
             max_length: 48,
             batch_size: 32,
+            runtime: None,
+            combine: CombineMethod::Rrf,
+            weight: 0.5,
+            k: 60.0,
+            tune: true,
         }
     }
 }
@@ -40,6 +62,15 @@ impl RerankSection {
     /// Directory of the reranker model.
     pub fn model_dir(&self, models: &ModelsConfig) -> PathBuf {
         models.dir.join(&self.model)
+    }
+
+    /// The configured combination.
+    pub fn combination(&self) -> Combination {
+        Combination {
+            method: self.combine,
+            weight: self.weight,
+            k: self.k,
+        }
     }
 
     /// Checks the values, naming the first bad one.
@@ -59,6 +90,6 @@ impl RerankSection {
         if self.batch_size == 0 {
             return Err("rerank.batch_size must be at least 1".into());
         }
-        Ok(())
+        self.combination().validate()
     }
 }

@@ -71,6 +71,7 @@ pub fn encoders(config: &Config, args: &BenchEncodersArgs) -> anyhow::Result<()>
         runtimes,
         sessions: args.sessions,
         threads_per_session: args.threads_per_session,
+        dump_dir: args.dump_inputs.clone(),
     };
     println!("{}", run_encoder_bench(config, &options)?.markdown());
     Ok(())

@@ -16,9 +16,12 @@ pub fn run(config: &Config, args: &SearchArgs) -> anyhow::Result<()> {
         false => None,
     };
     let started = std::time::Instant::now();
-    let results = match &reranker {
-        Some(r) => search_reranked(&searcher, r, &query, args.k, &strategy)?,
-        None => searcher.search(&query, args.k, &strategy)?,
+    let (results, combination) = match &reranker {
+        Some(r) => {
+            let (results, c, tuned) = search_reranked(&searcher, r, &query, args.k, &strategy)?;
+            (results, Some((c, tuned)))
+        }
+        None => (searcher.search(&query, args.k, &strategy)?, None),
     };
     let elapsed = started.elapsed();
     if args.json {
@@ -31,7 +34,7 @@ pub fn run(config: &Config, args: &SearchArgs) -> anyhow::Result<()> {
     }
     let fused = strategy.parts.len() > 1;
     let score_name = match (&reranker, fused) {
-        (Some(_), _) => "rerank",
+        (Some(_), _) => "combined",
         (None, true) => "rrf",
         (None, false) => "score",
     };
@@ -41,6 +44,7 @@ pub fn run(config: &Config, args: &SearchArgs) -> anyhow::Result<()> {
     }
     if reranker.is_some() {
         header.push_str(&format!("  {:>15}", "rerank rank/score"));
+        header.push_str(&format!("  {:>15}", "combined rank"));
     }
     println!("{header}  {:<12}  title", "product");
     for r in &results {
@@ -59,11 +63,27 @@ pub fn run(config: &Config, args: &SearchArgs) -> anyhow::Result<()> {
         results.len(),
         strategy.name(),
         match &reranker {
-            Some(r) => format!(" reranked (top {})", r.depth()),
+            Some(r) => format!(" reranked (top {}, {})", r.depth(), r.runtime().name()),
             None => String::new(),
         },
         elapsed.as_secs_f64() * 1e3
     );
+    if let Some((c, tuned)) = combination {
+        eprintln!(
+            "rerank: cross-encoder weight {} ({}{}), {}",
+            c.weight,
+            c.method,
+            match c.method {
+                esci_engine::CombineMethod::Rrf => format!(" k {}", c.k),
+                esci_engine::CombineMethod::Minmax => String::new(),
+            },
+            if tuned {
+                "tuned on dev by the last `esci eval --rerank`"
+            } else {
+                "as configured: `esci eval --rerank N` tunes it on dev"
+            }
+        );
+    }
     if fused {
         let fusion = searcher.fusion_for(&strategy)?;
         let source = if fusion == &config.fusion {

@@ -3,21 +3,32 @@
 //! cross-encoder (split into tokenising and running), all on the real catalog's text
 //! and real queries, for one or more runtimes (candle f32, ONNX Runtime fp32 / int8)
 //! in the same run. For int8 it also reports how far its outputs are from fp32's on
-//! the same texts.
+//! the same texts. With a dump folder it also writes its inputs, settings and outputs
+//! for a reference runtime outside Rust ([`super::encoder_dump`]).
 
+use super::encoder_dump::{BUCKETING, DUMP_FORMAT, Dump, EncoderSettings, InputsManifest, Outputs};
 use crate::{Config, EncoderRuntime, EngineError, load_catalog};
 use esci_core::Field;
+use esci_core::rng::SplitMix64;
 use esci_eval::LatencyStats;
 use esci_ingest::TextBuilder;
 use esci_models::{
-    CrossEncoder, CrossOptions, DenseEncoder, DenseOptions, SparseVector, SpladeEncoder,
-    SpladeOptions,
+    BertConfig, CrossEncoder, CrossOptions, DenseEncoder, DenseOptions, Pooling, SparseVector,
+    SpladeEncoder, SpladeOptions, TextTokenizer,
 };
 use esci_onnx::{
-    OnnxCrossEncoder, OnnxDenseEncoder, OnnxError, OnnxOptions, OnnxSpladeEncoder, Precision,
+    Head, MAX_SPLADE_BATCH, OnnxCrossEncoder, OnnxDenseEncoder, OnnxError, OnnxSpladeEncoder,
+    Precision,
 };
 use serde::Serialize;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// Cross-encoder calls timed, each over all the pairs.
+const CROSS_CALLS: usize = 5;
+
+/// Seed of the fixed cross-encoder head every runtime scores with.
+const CROSS_HEAD_SEED: u64 = 3;
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -38,6 +49,9 @@ pub struct EncoderBenchOptions {
     pub sessions: Option<usize>,
     /// Intra-op threads per ONNX session (`None`: 1).
     pub threads_per_session: Option<usize>,
+    /// Where to write the inputs, settings and outputs for a reference runtime
+    /// (`None`: nothing is written).
+    pub dump_dir: Option<PathBuf>,
 }
 
 impl Default for EncoderBenchOptions {
@@ -51,6 +65,7 @@ impl Default for EncoderBenchOptions {
             runtimes: vec![EncoderRuntime::Candle],
             sessions: None,
             threads_per_session: None,
+            dump_dir: None,
         }
     }
 }
@@ -119,8 +134,12 @@ trait Encoders {
     fn dense_docs(&self, docs: &[&str]) -> Result<Vec<Vec<f32>>, EngineError>;
     fn dense_query(&self, q: &str) -> Result<(), EngineError>;
     fn splade(&self, texts: &[&str]) -> Result<Vec<SparseVector>, EngineError>;
-    /// Scores the pairs; returns (tokenise, total) time.
-    fn cross(&self, pairs: &[(&str, &str)]) -> Result<(Duration, Duration), EngineError>;
+    /// Scores the pairs; returns the scores and (tokenise, total) time.
+    fn cross(&self, pairs: &[(&str, &str)]) -> Result<(Vec<f32>, Duration, Duration), EngineError>;
+    /// The graph files run (dense, SPLADE, cross), if any.
+    fn graphs(&self) -> Option<[PathBuf; 3]> {
+        None
+    }
 }
 
 struct Candle(DenseEncoder, SpladeEncoder, CrossEncoder);
@@ -136,14 +155,14 @@ impl Encoders for Candle {
     fn splade(&self, texts: &[&str]) -> Result<Vec<SparseVector>, EngineError> {
         Ok(self.1.encode(texts)?)
     }
-    fn cross(&self, pairs: &[(&str, &str)]) -> Result<(Duration, Duration), EngineError> {
+    fn cross(&self, pairs: &[(&str, &str)]) -> Result<(Vec<f32>, Duration, Duration), EngineError> {
         // candle's score tokenises inside: time tokenising alone, then the whole call.
         let t = Instant::now();
         self.2.tokenizer().encode_pairs(pairs)?;
         let tokenize = t.elapsed();
         let t = Instant::now();
-        self.2.score(pairs)?;
-        Ok((tokenize, t.elapsed()))
+        let scores = self.2.score(pairs)?;
+        Ok((scores, tokenize, t.elapsed()))
     }
 }
 
@@ -163,9 +182,12 @@ impl Encoders for Onnx {
     fn splade(&self, texts: &[&str]) -> Result<Vec<SparseVector>, EngineError> {
         self.1.encode(texts).map_err(onnx_err)
     }
-    fn cross(&self, pairs: &[(&str, &str)]) -> Result<(Duration, Duration), EngineError> {
-        let (_, timing) = self.2.score_timed(pairs).map_err(onnx_err)?;
-        Ok((timing.tokenize, timing.tokenize + timing.run))
+    fn cross(&self, pairs: &[(&str, &str)]) -> Result<(Vec<f32>, Duration, Duration), EngineError> {
+        let (scores, timing) = self.2.score_timed(pairs).map_err(onnx_err)?;
+        Ok((scores, timing.tokenize, timing.tokenize + timing.run))
+    }
+    fn graphs(&self) -> Option<[PathBuf; 3]> {
+        Some([self.0.graph(), self.1.graph(), self.2.graph()].map(Path::to_path_buf))
     }
 }
 
@@ -211,14 +233,18 @@ pub fn run_encoder_bench(
         batch_size: options.batch_size,
         ..SpladeOptions::default()
     };
-    // The reranker is not trained yet: its cost does not depend on the head's values.
     let cross_options = CrossOptions {
         max_length: 128,
         batch_size: options.batch_size,
     };
     let (dense_dir, splade_dir) = (config.models.dense_dir(), config.models.splade_dir());
+    // The pretrained MiniLM with a fixed pseudo-random scoring head: the cost does not
+    // depend on the head's values, and fixed values make every runtime's scores (and a
+    // reference runtime's) comparable.
+    let hidden = BertConfig::from_file(&dense_dir.join("config.json"))?.hidden_size;
+    let (head_weights, head_bias) = cross_head(hidden);
     let onnx = |precision: Precision| {
-        let mut o = OnnxOptions::new(precision);
+        let mut o = crate::encoder_runtime::onnx_options(config, precision);
         if let Some(s) = options.sessions {
             o.sessions = s;
         }
@@ -232,7 +258,9 @@ pub fn run_encoder_bench(
         Ok(Onnx(
             OnnxDenseEncoder::load(&dense_dir, dense_options.clone(), &o).map_err(onnx_err)?,
             OnnxSpladeEncoder::load(&splade_dir, splade_options.clone(), &o).map_err(onnx_err)?,
-            OnnxCrossEncoder::load(&dense_dir, cross_options.clone(), &o).map_err(onnx_err)?,
+            OnnxCrossEncoder::load(&dense_dir, cross_options.clone(), &o)
+                .and_then(|c| c.with_head(head_weights.clone(), head_bias))
+                .map_err(onnx_err)?,
         ))
     };
 
@@ -252,6 +280,66 @@ pub fn run_encoder_bench(
         .sum();
     drop(tokenizer);
 
+    let dump = match &options.dump_dir {
+        None => None,
+        Some(dir) => {
+            let dump = Dump::create(dir)?;
+            let o = onnx(Precision::Fp32);
+            let manifest = InputsManifest {
+                format: DUMP_FORMAT,
+                docs_file: "docs.jsonl",
+                queries_file: "queries.jsonl",
+                pairs_file: "pairs.jsonl",
+                docs: docs.len(),
+                queries: queries.len(),
+                pairs: pairs.len(),
+                cross_calls: CROSS_CALLS,
+                warmup: "before each timed pass, the first batch_size texts (pairs) once",
+                threads: rayon::current_num_threads(),
+                onnx_sessions: o.sessions,
+                onnx_threads_per_session: o.threads_per_session,
+                onnx_library: o.library,
+                onnx_session: "graph optimisation level all, intra-op threads as above, \
+                               intra-op spinning off",
+                bucketing: BUCKETING,
+                dense: encoder_settings(
+                    &dense_dir,
+                    options.max_length,
+                    options.batch_size,
+                    Head::Dense(Pooling::from_model_dir(&dense_dir)?),
+                    "L2 normalisation (norm clamped at 1e-12)",
+                )?,
+                dense_pooling: match Pooling::from_model_dir(&dense_dir)? {
+                    Pooling::Mean => "mean",
+                    Pooling::Cls => "cls",
+                },
+                dense_query_prefix: dense_options.query_prefix.clone(),
+                dense_document_prefix: dense_options.document_prefix.clone(),
+                splade: encoder_settings(
+                    &splade_dir,
+                    options.max_length,
+                    options.batch_size.min(MAX_SPLADE_BATCH),
+                    Head::Splade,
+                    "term weight log1p(a) of each activation a > 0 with log1p(a) > \
+                     min_weight (top_k heaviest if set), ids ascending",
+                )?,
+                splade_top_k: splade_options.top_k,
+                splade_min_weight: splade_options.min_weight,
+                cross: encoder_settings(
+                    &dense_dir,
+                    cross_options.max_length,
+                    cross_options.batch_size,
+                    Head::Cross,
+                    "score = pooled · cross_head_weights + cross_head_bias",
+                )?,
+                cross_head_weights: head_weights.clone(),
+                cross_head_bias: head_bias,
+            };
+            dump.inputs(&docs, &queries, &pairs, &manifest)?;
+            Some(dump)
+        }
+    };
+
     let mut figures = Vec::new();
     for &runtime in &options.runtimes {
         let (encoders, reference): (Box<dyn Encoders>, Option<Onnx>) = match runtime {
@@ -259,7 +347,8 @@ pub fn run_encoder_bench(
                 Box::new(Candle(
                     DenseEncoder::load(&dense_dir, dense_options.clone())?,
                     SpladeEncoder::load(&splade_dir, splade_options.clone())?,
-                    CrossEncoder::load(&dense_dir, cross_options.clone())?,
+                    CrossEncoder::load(&dense_dir, cross_options.clone())?
+                        .with_head(head_weights.clone(), head_bias)?,
                 )),
                 None,
             ),
@@ -269,7 +358,7 @@ pub fn run_encoder_bench(
                 Some(load_onnx(Precision::Fp32)?),
             ),
         };
-        figures.push(measure(
+        let (figure, outputs) = measure(
             runtime,
             encoders.as_ref(),
             reference.as_ref(),
@@ -277,10 +366,14 @@ pub fn run_encoder_bench(
             &queries,
             &pairs,
             options.batch_size,
-        )?);
+        )?;
+        figures.push(figure);
+        if let Some(dump) = &dump {
+            dump.outputs(runtime, &outputs)?;
+        }
     }
 
-    Ok(EncoderBenchReport {
+    let report = EncoderBenchReport {
         threads: rayon::current_num_threads(),
         docs: docs.len(),
         mean_doc_tokens: tokens as f64 / docs.len() as f64,
@@ -292,6 +385,44 @@ pub fn run_encoder_bench(
             format!("{} × {}", o.sessions, o.threads_per_session)
         },
         runtimes: figures,
+    };
+    if let Some(dump) = &dump {
+        dump.report(&report)?;
+    }
+    Ok(report)
+}
+
+/// The fixed cross-encoder head: `hidden` weights and a bias, uniform in ±0.1.
+fn cross_head(hidden: usize) -> (Vec<f32>, f32) {
+    let mut rng = SplitMix64::new(CROSS_HEAD_SEED);
+    let mut draw = || ((rng.unit() * 2.0 - 1.0) * 0.1) as f32;
+    let weights = (0..hidden).map(|_| draw()).collect();
+    (weights, draw())
+}
+
+/// How one encoder of `model_dir` with `head` ran, for the dump.
+fn encoder_settings(
+    model_dir: &Path,
+    max_length: usize,
+    batch_size: usize,
+    head: Head,
+    post: &str,
+) -> Result<EncoderSettings, EngineError> {
+    let tokenizer = model_dir.join("tokenizer.json");
+    let pad_id = TextTokenizer::from_file(&tokenizer, max_length)?.pad_id();
+    let mut inputs = vec!["input_ids", "attention_mask"];
+    if head.uses_token_types() {
+        inputs.push("token_type_ids");
+    }
+    Ok(EncoderSettings {
+        model_dir: model_dir.to_path_buf(),
+        tokenizer,
+        max_length,
+        batch_size,
+        pad_id,
+        inputs,
+        output: head.output(),
+        post: post.to_owned(),
     })
 }
 
@@ -303,7 +434,7 @@ fn measure(
     queries: &[&str],
     pairs: &[(&str, &str)],
     batch_size: usize,
-) -> Result<RuntimeFigures, EngineError> {
+) -> Result<(RuntimeFigures, Outputs), EngineError> {
     let warm = &docs[..docs.len().min(batch_size)];
     enc.dense_docs(warm)?;
     let t = Instant::now();
@@ -318,11 +449,12 @@ fn measure(
     let splade_query = latency(queries, |q| enc.splade(&[q]).map(drop))?;
 
     enc.cross(&pairs[..pairs.len().min(batch_size)])?;
-    let (mut calls, mut tokenize) = (Vec::new(), Duration::ZERO);
-    for _ in 0..5 {
-        let (tok, total) = enc.cross(pairs)?;
+    let (mut calls, mut tokenize, mut scores) = (Vec::new(), Duration::ZERO, Vec::new());
+    for _ in 0..CROSS_CALLS {
+        let (s, tok, total) = enc.cross(pairs)?;
         tokenize += tok;
         calls.push(total);
+        scores = s;
     }
     let cross_call = LatencyStats::from_durations(&calls);
     let cross_tokenize_ms = tokenize.as_secs_f64() * 1e3 / calls.len() as f64;
@@ -336,7 +468,7 @@ fn measure(
             &fp32.splade(docs)?,
         )),
     };
-    Ok(RuntimeFigures {
+    let figures = RuntimeFigures {
         runtime,
         dense_docs_per_s,
         dense_query,
@@ -346,7 +478,14 @@ fn measure(
         cross_run_ms: cross_call.mean_ms - cross_tokenize_ms,
         cross_call,
         quality,
-    })
+    };
+    let outputs = Outputs {
+        dense,
+        splade,
+        cross: scores,
+        graphs: enc.graphs(),
+    };
+    Ok((figures, outputs))
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f64 {

@@ -2,6 +2,7 @@
 //! for scale, the BM25 build/query benchmark, and the encoder benchmark.
 
 mod dense_real;
+mod encoder_dump;
 mod encoders;
 mod gen_catalog;
 mod hybrid;
