@@ -343,6 +343,10 @@ pub struct BenchEncodersArgs {
     /// Intra-op threads per ONNX session (default: 1)
     #[arg(long)]
     pub threads_per_session: Option<usize>,
+    /// Also write the texts, settings, graph paths and outputs to DIR, for a reference
+    /// runtime (scripts/bench-encoders-reference.sh)
+    #[arg(long, value_name = "DIR")]
+    pub dump_inputs: Option<PathBuf>,
 }
 
 /// Flags of `bench hybrid`.

@@ -61,7 +61,7 @@ impl EncoderRuntime {
 
 /// ONNX Runtime settings for `precision`, with the runtime library `esci models fetch`
 /// put in the configured models directory (`$ESCI_ORT_LIBRARY` overrides it).
-fn onnx_options(config: &Config, precision: Precision) -> OnnxOptions {
+pub(crate) fn onnx_options(config: &Config, precision: Precision) -> OnnxOptions {
     let mut options = OnnxOptions::new(precision);
     if std::env::var_os(esci_onnx::runtime::LIBRARY_ENV).is_none_or(|v| v.is_empty()) {
         options.library = esci_models::fetch::onnxruntime_library(&config.models.dir);
