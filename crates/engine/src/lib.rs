@@ -63,16 +63,16 @@ pub use models::{Embedding, embed, fetch_models};
 pub use neural::{DenseRetriever, SpladeRetriever};
 pub use projected::{PROJECTIONS_DIR, ProjectionArtifact, projection_path};
 pub use rerank::{
-    COMBINED_SIGNAL, RERANK_SIGNAL, RerankedHit, Reranked, Reranker, TASK1_CE_KEY,
+    COMBINED_SIGNAL, RERANK_SIGNAL, Reranked, RerankedHit, Reranker, TASK1_CE_KEY,
     evaluate_reranked, search_reranked,
 };
-pub use rerank_combine::{CombineMethod, Combination};
+pub use rerank_combine::{Combination, CombineMethod};
 pub use rerank_config::RerankSection;
-pub use rerank_tune::{RerankTuneGrid, RerankTuneReport, ServedRerank};
 pub use rerank_train::{
     RERANKER_MANIFEST, RerankerManifest, TrainRerankerOptions, TrainRerankerSummary,
     train_reranker_model,
 };
+pub use rerank_tune::{RerankTuneGrid, RerankTuneReport, ServedRerank};
 pub use retrieval_config::{DenseScan, FusionSection, NeuralSection};
 pub use searcher::{RetrieverSignal, SearchResult, Searcher};
 pub use strategy::{RetrieverKind, Strategy};
