@@ -45,7 +45,7 @@ pub struct GlobalArgs {
     /// [default: [neural] projection]
     #[arg(long, global = true, value_name = "NAME")]
     pub projection: Option<String>,
-    /// Dense scan: exact (f32) or int8 (int8 codes, 4·k rescored in f32)
+    /// Dense scan: exact (f32) or int8 (int8 codes, 2·k rescored in f32)
     /// [default: [neural] dense_scan = exact]
     #[arg(long, global = true, value_parser = parse_dense_scan)]
     pub dense_scan: Option<DenseScan>,

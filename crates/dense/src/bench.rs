@@ -253,7 +253,7 @@ mod tests {
         let report = bench_scan(2_000, 32, 5, 10, 7).unwrap();
         assert_eq!(
             (report.n, report.d, report.k, report.rescore),
-            (2_000, 32, 10, 40)
+            (2_000, 32, 10, 20)
         );
         assert!(report.int8_recall >= report.int8_recall_without_rescore - 1e-9);
         assert!(report.int8_recall > 0.8, "{}", report.int8_recall);

@@ -1,5 +1,5 @@
-//! The inner loops: f32 and int8 dot products written so the compiler vectorises
-//! them without intrinsics, and the one L2 normalisation used for rows and queries.
+//! The inner loop: the f32 dot product, written so the compiler vectorises it
+//! without intrinsics, and the one L2 normalisation used for rows and queries.
 //!
 //! Every score the crate returns comes from [`dot_f32`], so the parallel scan, the
 //! batch scan, rescoring and `score_docs` agree bit for bit.
@@ -14,6 +14,13 @@ const LANES: usize = 16;
 /// is deterministic for a given pair regardless of threads or call site.
 #[inline]
 pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
+    dot_f32_inlined(a, b)
+}
+
+/// [`dot_f32`]'s body, always inlined so a caller compiled for wider vectors
+/// ([`crate::simd`]) vectorises it with them; same lanes, same order, same bits.
+#[inline(always)]
+pub(crate) fn dot_f32_inlined(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [0.0f32; LANES];
@@ -32,7 +39,7 @@ pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Sums 16 lanes pairwise, in a fixed order.
-#[inline]
+#[inline(always)]
 fn reduce16(acc: [f32; LANES]) -> f32 {
     let mut v8 = [0.0f32; 8];
     for i in 0..8 {
@@ -40,30 +47,6 @@ fn reduce16(acc: [f32; LANES]) -> f32 {
     }
     let v4 = [v8[0] + v8[4], v8[1] + v8[5], v8[2] + v8[6], v8[3] + v8[7]];
     (v4[0] + v4[2]) + (v4[1] + v4[3])
-}
-
-/// Inner product of int8 codes, accumulated exactly in i32.
-///
-/// Integer addition is associative, so the compiler may reorder it freely; products
-/// are widened through i16 so x86 can use its multiply-add-pairs instruction.
-/// |code| ≤ 127 and d ≤ [`crate::MAX_DIM`] keep the sum far from overflow.
-#[inline]
-pub fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0i32; LANES];
-    let mut ca = a.chunks_exact(LANES);
-    let mut cb = b.chunks_exact(LANES);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        for i in 0..LANES {
-            acc[i] += i32::from(i16::from(x[i]) * i16::from(y[i]));
-        }
-    }
-    let mut tail = 0i32;
-    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        tail += i32::from(i16::from(*x) * i16::from(*y));
-    }
-    acc.iter().sum::<i32>() + tail
 }
 
 /// Scales `v` to unit L2 norm in place (sum of squares in f64) and returns the
@@ -101,18 +84,6 @@ mod tests {
             let b: Vec<f32> = (0..n).map(|i| ((i * 5 % 11) as f32 - 5.0) / 3.0).collect();
             let got = f64::from(dot_f32(&a, &b));
             assert!((got - naive(&a, &b)).abs() < 1e-4, "n {n}");
-        }
-    }
-
-    #[test]
-    fn dot_i8_is_exact_at_the_extremes() {
-        for n in [0, 1, 15, 16, 17, 64, 383, 384] {
-            let a = vec![127i8; n];
-            let b = vec![-127i8; n];
-            assert_eq!(dot_i8(&a, &b), -(127 * 127) * n as i32);
-            let c: Vec<i8> = (0..n).map(|i| (i % 255) as i8).collect();
-            let want: i32 = c.iter().map(|&x| i32::from(x) * i32::from(x)).sum();
-            assert_eq!(dot_i8(&c, &c), want);
         }
     }
 

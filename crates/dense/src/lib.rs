@@ -33,6 +33,7 @@ mod kernel;
 mod quant;
 mod scan;
 mod search;
+mod simd;
 mod synthetic;
 mod topk;
 mod view;
@@ -43,6 +44,7 @@ pub use format::FORMAT_VERSION;
 pub use index::{DenseIndex, MAX_DIM};
 pub use kernel::{dot_f32, normalise};
 pub use search::{DEFAULT_RESCORE_FACTOR, SearchMode};
+pub use simd::Isa;
 pub use synthetic::{SplitMix64, synthetic_unit_vectors};
 pub use view::DenseView;
 

@@ -59,6 +59,29 @@ where
         })
 }
 
+/// Scores one block of rows starting at row `first` into a scratch buffer with
+/// `score(scores)` (which must fill all of it: one score per row of the block), then
+/// offers them to `top`. The buffer is per thread, so a scan allocates nothing per
+/// block.
+#[inline(always)]
+pub(crate) fn offer_block(
+    top: &mut TopK,
+    first: usize,
+    rows: usize,
+    score: impl FnOnce(&mut [f32]),
+) {
+    SCRATCH.with_borrow_mut(|scores| {
+        scores.clear();
+        scores.resize(rows, 0.0);
+        score(scores);
+        offer(top, (first as DocId..).zip(scores.iter().copied()));
+    });
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Offers `(doc, score)` pairs to `top`, comparing against a local copy of its
 /// threshold so the scoring loop keeps it in a register: most rows never touch the
 /// collector.

@@ -1,9 +1,11 @@
 //! Top-k search and scoring over a [`DenseView`]: the exact f32 scan, and the int8
 //! scan whose candidates are rescored exactly.
 
-use crate::kernel::{dot_f32, dot_i8};
+use crate::kernel::dot_f32;
+use crate::quant::GROUP_ROWS;
 use crate::quant::quantise_vector;
-use crate::scan::{block_rows, offer, scan};
+use crate::scan::{block_rows, offer_block, scan};
+use crate::simd::{Isa, pack_query, score_f32, score_i8};
 use crate::topk::TopK;
 use crate::{DenseError, DenseView};
 use esci_core::{DocId, Hit};
@@ -11,7 +13,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Default int8 candidate depth as a multiple of k (see [`SearchMode::int8`]).
-pub const DEFAULT_RESCORE_FACTOR: usize = 4;
+pub const DEFAULT_RESCORE_FACTOR: usize = 2;
 
 /// How a view finds its top k.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -104,6 +106,7 @@ impl DenseView {
     fn exact(&self, queries: &[Vec<f32>], k: usize) -> Vec<Vec<Hit>> {
         let d = self.dim();
         let matrix = self.as_matrix();
+        let isa = Isa::active();
         let tops = scan(
             self.len(),
             queries.len(),
@@ -111,14 +114,10 @@ impl DenseView {
             self.chunk_rows(),
             block_rows(4 * d),
             |q, rows, top| {
-                let query = &queries[q][..];
                 let block = &matrix[rows.start * d..rows.end * d];
-                let docs = rows.start as DocId..;
-                offer(
-                    top,
-                    docs.zip(block.chunks_exact(d))
-                        .map(|(doc, row)| (doc, dot_f32(query, row))),
-                );
+                offer_block(top, rows.start, rows.len(), |scores| {
+                    score_f32(isa, &queries[q], block, scores)
+                });
             },
         );
         tops.into_iter().map(TopK::into_sorted).collect()
@@ -127,33 +126,35 @@ impl DenseView {
     fn int8_then_rescore(&self, queries: &[Vec<f32>], k: usize, rescore: usize) -> Vec<Vec<Hit>> {
         let d = self.dim();
         let int8 = self.int8();
-        let coded: Vec<Vec<i8>> = queries
+        let coded: Vec<Vec<u32>> = queries
             .iter()
             .map(|q| {
                 let mut codes = vec![0i8; d];
                 // The query's own scale multiplies every score alike: it cannot
                 // change the order, so it is dropped.
                 quantise_vector(q, &mut codes);
-                codes
+                pack_query(&codes, int8.padded_dim)
             })
             .collect();
         let depth = rescore.max(k);
+        let isa = Isa::active();
+        // Chunks and blocks start on group boundaries (see `Int8Matrix`).
+        let align = |rows: usize| rows.div_ceil(GROUP_ROWS).saturating_mul(GROUP_ROWS);
         let candidates = scan(
             self.len(),
             queries.len(),
             depth,
-            self.chunk_rows(),
-            block_rows(d),
+            align(self.chunk_rows()),
+            align(block_rows(d)),
             |q, rows, top| {
-                let query = &coded[q][..];
-                let block = &int8.codes[rows.start * d..rows.end * d];
-                let scales = &int8.scales[rows.clone()];
-                let docs = rows.start as DocId..;
-                let scored = docs.zip(block.chunks_exact(d).zip(scales));
-                offer(
-                    top,
-                    scored.map(|(doc, (row, &scale))| (doc, scale * dot_i8(query, row) as f32)),
-                );
+                let first_group = rows.start / GROUP_ROWS;
+                let groups = rows.len().div_ceil(GROUP_ROWS);
+                let codes =
+                    &int8.codes[first_group * int8.group_bytes()..][..groups * int8.group_bytes()];
+                let (sums, scales) = (&int8.sums[rows.clone()], &int8.scales[rows.clone()]);
+                offer_block(top, rows.start, rows.len(), |scores| {
+                    score_i8(isa, &coded[q], codes, sums, scales, scores)
+                });
             },
         );
         let matrix = self.as_matrix();
@@ -161,11 +162,11 @@ impl DenseView {
             .into_par_iter()
             .zip(queries)
             .map(|(found, query)| {
-                let found = found.into_sorted();
+                let found = found.into_docs();
                 let mut best = TopK::new(k, found.len());
-                for hit in found {
-                    let start = hit.doc as usize * d;
-                    best.push(hit.doc, dot_f32(query, &matrix[start..start + d]));
+                for doc in found {
+                    let start = doc as usize * d;
+                    best.push(doc, dot_f32(query, &matrix[start..start + d]));
                 }
                 best.into_sorted()
             })

@@ -69,6 +69,15 @@ impl TopK {
         self
     }
 
+    /// The documents of the kept hits in ascending id order: what a rescoring pass
+    /// wants, since neighbouring ids are neighbouring rows in memory.
+    pub(crate) fn into_docs(mut self) -> Vec<DocId> {
+        self.compact();
+        let mut docs: Vec<DocId> = self.hits.iter().map(|h| h.doc).collect();
+        docs.sort_unstable();
+        docs
+    }
+
     /// The kept hits, best first.
     pub(crate) fn into_sorted(mut self) -> Vec<Hit> {
         self.hits.sort_unstable_by(Hit::rank_order);
@@ -102,6 +111,20 @@ mod tests {
             }
             assert_eq!(top.into_sorted(), brute(&hits, k), "k {k}");
         }
+    }
+
+    #[test]
+    fn docs_are_the_best_k_in_id_order() {
+        let hits: Vec<Hit> = (0..60u32)
+            .map(|d| Hit::new(59 - d, (d % 9) as f32))
+            .collect();
+        let mut top = TopK::new(10, 60);
+        for h in &hits {
+            top.push(h.doc, h.score);
+        }
+        let mut want: Vec<DocId> = brute(&hits, 10).iter().map(|h| h.doc).collect();
+        want.sort_unstable();
+        assert_eq!(top.into_docs(), want);
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub struct NeuralSection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub projection: Option<String>,
     /// How the dense index is scanned: `exact` (every product in f32) or `int8`
-    /// (int8 codes, the best 4·k rescored in f32: a quarter of the memory traffic).
+    /// (int8 codes, the best 2·k rescored in f32: a quarter of the memory traffic).
     pub dense_scan: DenseScan,
     /// What runs the encoders at index and query time: `onnx` (the default: ONNX
     /// Runtime fp32, the same outputs as candle, about 2× faster), `candle` (f32, the
