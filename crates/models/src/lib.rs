@@ -9,6 +9,7 @@
 //! not).
 #![deny(missing_docs)]
 
+mod active_vocab;
 mod bert;
 mod config;
 mod cross;
@@ -21,6 +22,7 @@ mod splade;
 mod tokenize;
 mod weights;
 
+pub use active_vocab::{ActiveVocabulary, Coverage};
 pub use bert::BertModel;
 pub use config::BertConfig;
 pub use cross::{CrossEncoder, CrossOptions, HeadSource, reads_mean_pooling};

@@ -81,13 +81,16 @@ struct Masks {
     attention: String,
 }
 
-/// Writes the ONNX model of `head` over the BERT in `weights` (canonical names).
+/// Writes the ONNX model of `head` over the BERT in `weights` (canonical names). For
+/// SPLADE, `active` (ascending vocabulary ids) restricts the decoder to those rows:
+/// output `i` is the activation of id `active[i]` (`None`: the whole vocabulary).
 pub fn build(
     weights: &Weights<'_>,
     config: &BertConfig,
     head: Head,
     precision: Precision,
     metadata: &[(&str, &str)],
+    active: Option<&[u32]>,
 ) -> Result<Vec<u8>> {
     config
         .validate()
@@ -120,8 +123,9 @@ pub fn build(
             g.output(&pooled, head.output(), DataType::Float, &batch_hidden);
         }
         Head::Splade => {
-            let max = splade_head(&mut g, weights, config, &x, &masks, word_table)?;
-            let dims = [Dim::Named("batch"), Dim::Fixed(config.vocab_size as i64)];
+            let max = splade_head(&mut g, weights, config, &x, &masks, word_table, active)?;
+            let width = active.map_or(config.vocab_size, <[u32]>::len);
+            let dims = [Dim::Named("batch"), Dim::Fixed(width as i64)];
             g.output(&max, head.output(), DataType::Float, &dims);
         }
     }
@@ -329,7 +333,9 @@ fn pooler(g: &mut GraphBuilder, weights: &Weights<'_>, h: usize, x: &str) -> Res
 }
 
 /// The MLM head (transform: dense → GELU → LayerNorm; decoder tied to the word
-/// embeddings unless the checkpoint has its own) pooled by [`splade_max`].
+/// embeddings unless the checkpoint has its own) pooled by [`splade_max`]; with
+/// `active` ids, only their decoder rows and biases (gathered here, into a smaller
+/// initializer).
 fn splade_head(
     g: &mut GraphBuilder,
     weights: &Weights<'_>,
@@ -337,6 +343,7 @@ fn splade_head(
     x: &str,
     masks: &Masks,
     word_table: Vec<f32>,
+    active: Option<&[u32]>,
 ) -> Result<String> {
     let (h, v) = (config.hidden_size, config.vocab_size);
     let p = weights.pp("cls.predictions");
@@ -356,6 +363,28 @@ fn splade_head(
         word_table
     };
     let bias = read(&p, "bias", &[v])?;
+    let (decoder, bias) = match active {
+        None => (decoder, bias),
+        Some([]) => {
+            return Err(OnnxError::InvalidArgument(
+                "an active vocabulary needs at least one id".into(),
+            ));
+        }
+        Some(ids) => {
+            if let Some(&id) = ids.iter().find(|&&id| id as usize >= v) {
+                return Err(OnnxError::InvalidArgument(format!(
+                    "active vocabulary id {id} is outside the model's vocabulary of {v}"
+                )));
+            }
+            let rows = ids.iter().map(|&id| id as usize);
+            (
+                rows.clone()
+                    .flat_map(|r| decoder[r * h..(r + 1) * h].iter().copied())
+                    .collect(),
+                rows.map(|r| bias[r]).collect(),
+            )
+        }
+    };
     Ok(splade_max(
         g,
         &normed,
@@ -363,7 +392,7 @@ fn splade_head(
         &bias,
         &masks.additive,
         h,
-        v,
+        bias.len(),
     ))
 }
 

@@ -2,10 +2,10 @@
 
 use crate::bert_graph::Head;
 use crate::error::{OnnxError, Result};
-use crate::export::graph_file;
+use crate::export::graph_file_for;
 use crate::options::OnnxOptions;
 use crate::pool::SessionPool;
-use esci_models::{BertConfig, TextTokenizer};
+use esci_models::{ActiveVocabulary, BertConfig, TextTokenizer};
 use std::path::Path;
 
 /// The shared parts of a loaded encoder.
@@ -26,6 +26,18 @@ impl Loaded {
         batch_size: usize,
         onnx: &OnnxOptions,
     ) -> Result<Loaded> {
+        Loaded::with_vocabulary(model_dir, head, max_length, batch_size, onnx, None)
+    }
+
+    /// [`Loaded::new`] with a SPLADE head restricted to `active` ids.
+    pub(crate) fn with_vocabulary(
+        model_dir: &Path,
+        head: Head,
+        max_length: usize,
+        batch_size: usize,
+        onnx: &OnnxOptions,
+        active: Option<&ActiveVocabulary>,
+    ) -> Result<Loaded> {
         let config = BertConfig::from_file(&required(model_dir, "config.json")?)?;
         let limit = config.max_position_embeddings;
         if max_length > limit {
@@ -42,7 +54,22 @@ impl Loaded {
         // Start the runtime before writing a graph: a missing library is the likelier
         // problem, and its error names the fix.
         crate::runtime::environment(&onnx.library)?;
-        let graph = graph_file(model_dir, head, onnx.precision, onnx.cache_dir.as_deref())?;
+        if let Some(v) = active
+            && v.vocab_size() as usize != config.vocab_size
+        {
+            return Err(OnnxError::InvalidArgument(format!(
+                "the active vocabulary indexes {} ids, the model's vocabulary has {}",
+                v.vocab_size(),
+                config.vocab_size
+            )));
+        }
+        let graph = graph_file_for(
+            model_dir,
+            head,
+            onnx.precision,
+            onnx.cache_dir.as_deref(),
+            active,
+        )?;
         let pool = SessionPool::new(
             &onnx.library,
             &graph,

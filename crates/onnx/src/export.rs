@@ -2,7 +2,8 @@
 //! precision, graph version), atomically, and rebuilt when missing.
 //!
 //! The file name carries the model's content fingerprint (`esci_models::fetch::
-//! model_fingerprint`: config, weights, tokenizer) and [`GRAPH_VERSION`], so retrained
+//! model_fingerprint`: config, weights, tokenizer), the fingerprint of a SPLADE
+//! head's active vocabulary if it has one, and [`GRAPH_VERSION`], so retrained
 //! weights or a changed graph builder never reuse a stale graph; old files are simply
 //! left behind (a few tens of MB each).
 
@@ -11,7 +12,7 @@ use crate::error::{OnnxError, Result};
 use crate::graph::Precision;
 use esci_core::atomic_file::write_atomically;
 use esci_models::fetch::model_fingerprint;
-use esci_models::{BertConfig, Weights};
+use esci_models::{ActiveVocabulary, BertConfig, Weights};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -31,11 +32,27 @@ pub fn graph_file(
     precision: Precision,
     cache_dir: Option<&Path>,
 ) -> Result<PathBuf> {
+    graph_file_for(model_dir, head, precision, cache_dir, None)
+}
+
+/// [`graph_file`] for a SPLADE head restricted to an active vocabulary (`None`: the
+/// whole vocabulary); the vocabulary's fingerprint joins the file name.
+pub fn graph_file_for(
+    model_dir: &Path,
+    head: Head,
+    precision: Precision,
+    cache_dir: Option<&Path>,
+    active: Option<&ActiveVocabulary>,
+) -> Result<PathBuf> {
     let fingerprint = model_fingerprint(model_dir)?;
     let dir = cache_dir.map_or_else(|| default_cache_dir(model_dir), Path::to_path_buf);
+    let vocabulary = active.map(ActiveVocabulary::fingerprint);
+    let head_name = match &vocabulary {
+        Some(v) => format!("{}-v{}", head.name(), &v[..12]),
+        None => head.name().to_owned(),
+    };
     let path = dir.join(format!(
-        "{}-{}-g{GRAPH_VERSION}-{}.onnx",
-        head.name(),
+        "{head_name}-{}-g{GRAPH_VERSION}-{}.onnx",
         precision.name(),
         &fingerprint[..16]
     ));
@@ -53,17 +70,22 @@ pub fn graph_file(
     let config = BertConfig::from_file(&model_dir.join("config.json"))?;
     let weights = Weights::open(&model_dir.join("model.safetensors"))?;
     let version = GRAPH_VERSION.to_string();
+    let mut metadata = vec![
+        ("esci.model_fingerprint", fingerprint.as_str()),
+        ("esci.head", head.name()),
+        ("esci.precision", precision.name()),
+        ("esci.graph_version", &version),
+    ];
+    if let Some(v) = &vocabulary {
+        metadata.push(("esci.active_vocabulary", v));
+    }
     let bytes = bert_graph::build(
         &weights,
         &config,
         head,
         precision,
-        &[
-            ("esci.model_fingerprint", &fingerprint),
-            ("esci.head", head.name()),
-            ("esci.precision", precision.name()),
-            ("esci.graph_version", &version),
-        ],
+        &metadata,
+        active.map(ActiveVocabulary::ids),
     )?;
     std::fs::create_dir_all(&dir).map_err(|source| OnnxError::Io {
         path: dir.clone(),

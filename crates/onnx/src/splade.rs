@@ -1,15 +1,17 @@
 //! [`OnnxSpladeEncoder`]: `esci_models::SpladeEncoder` on ONNX Runtime.
 //!
-//! The graph returns `max over real tokens of relu(logits)` for the whole vocabulary;
-//! `log1p` and pruning happen here on the non-zero entries only, exactly as the candle
-//! encoder does them, so both produce the same [`SparseVector`]s.
+//! The graph returns `max over real tokens of relu(logits)` for the whole vocabulary,
+//! or for an [`ActiveVocabulary`] only (its decoder rows: see that type for when this
+//! is exact); `log1p` and pruning happen here on the non-zero entries only, exactly as
+//! the candle encoder does them, so both produce the same [`SparseVector`]s (over the
+//! active ids).
 
 use crate::batch::{Inputs, map_in_buckets};
 use crate::bert_graph::Head;
 use crate::common::Loaded;
 use crate::error::{OnnxError, Result};
 use crate::options::OnnxOptions;
-use esci_models::{SparseVector, SpladeOptions, TextTokenizer};
+use esci_models::{ActiveVocabulary, SparseVector, SpladeOptions, TextTokenizer};
 use std::path::Path;
 
 /// Most texts one SPLADE run takes, whatever `batch_size` asks for. The decoder's
@@ -17,7 +19,8 @@ use std::path::Path;
 /// again by the mask, the max and written by the matmul, so a batch must stay near
 /// the cache: measured with `esci bench encoders --runtime onnx,onnx-int8` on the
 /// product texts, int8 SPLADE ran 335 docs/s at batch 32 and 712 at batch 8 (611 at 4,
-/// 469 at 1, where per-call overhead dominates).
+/// 469 at 1, where per-call overhead dominates). A head restricted to an
+/// [`ActiveVocabulary`] takes proportionally more texts (the same logits size).
 pub const MAX_SPLADE_BATCH: usize = 8;
 
 /// A loaded SPLADE encoder on ONNX Runtime. `Send + Sync`: sessions are pooled.
@@ -26,24 +29,39 @@ pub struct OnnxSpladeEncoder {
     loaded: Loaded,
     vocabulary: Vec<String>,
     options: SpladeOptions,
+    /// The ids the decoder is computed for (`None`: all).
+    active: Option<ActiveVocabulary>,
 }
 
 impl OnnxSpladeEncoder {
     /// Loads a `BertForMaskedLM` directory (decoder tied to the word embeddings unless
     /// the checkpoint has its own) and a session pool over its graph.
     pub fn load(model_dir: &Path, options: SpladeOptions, onnx: &OnnxOptions) -> Result<Self> {
+        OnnxSpladeEncoder::load_with_vocabulary(model_dir, options, onnx, None)
+    }
+
+    /// [`OnnxSpladeEncoder::load`] with the decoder computed for the `active` ids only
+    /// (`None`: the whole vocabulary): every other id gets weight 0, the active ones
+    /// the same weights as the full head. Its graph is cached per vocabulary.
+    pub fn load_with_vocabulary(
+        model_dir: &Path,
+        options: SpladeOptions,
+        onnx: &OnnxOptions,
+        active: Option<ActiveVocabulary>,
+    ) -> Result<Self> {
         if options.min_weight.is_nan() || options.min_weight < 0.0 {
             return Err(OnnxError::InvalidArgument(format!(
                 "min_weight {} must be a number >= 0",
                 options.min_weight
             )));
         }
-        let loaded = Loaded::new(
+        let loaded = Loaded::with_vocabulary(
             model_dir,
             Head::Splade,
             options.max_length,
             options.batch_size,
             onnx,
+            active.as_ref(),
         )?;
         let mut vocabulary = loaded.tokenizer.vocabulary();
         let v = loaded.config.vocab_size;
@@ -52,7 +70,13 @@ impl OnnxSpladeEncoder {
             loaded,
             vocabulary,
             options,
+            active,
         })
+    }
+
+    /// The active vocabulary, when the decoder is restricted to one.
+    pub fn active_vocabulary(&self) -> Option<&ActiveVocabulary> {
+        self.active.as_ref()
     }
 
     /// The options the encoder was loaded with.
@@ -80,25 +104,37 @@ impl OnnxSpladeEncoder {
         self.vocabulary.get(id as usize).map(String::as_str)
     }
 
+    /// Most texts one run takes: [`MAX_SPLADE_BATCH`] for the whole vocabulary, more
+    /// for a narrower head, so the logits stay the same size.
+    pub fn max_batch(&self) -> usize {
+        let vocab = self.vocab_size();
+        let width = self.active.as_ref().map_or(vocab, ActiveVocabulary::len);
+        (MAX_SPLADE_BATCH * vocab / width.max(1)).max(MAX_SPLADE_BATCH)
+    }
+
     /// Sparse vectors of `texts`, in input order (queries and documents alike), in
-    /// batches of at most [`MAX_SPLADE_BATCH`] texts.
+    /// batches of at most [`OnnxSpladeEncoder::max_batch`] texts.
     pub fn encode(&self, texts: &[&str]) -> Result<Vec<SparseVector>> {
         let encoded = self.loaded.tokenizer.encode_all(texts, None)?;
         let pad = self.loaded.tokenizer.pad_id();
         map_in_buckets(
             &encoded,
-            self.options.batch_size.min(MAX_SPLADE_BATCH),
+            self.options.batch_size.min(self.max_batch()),
             &self.loaded.pool,
             |s, members| {
                 let rows = Inputs::new(members, pad, false)?.run(s, Head::Splade.output())?;
                 Ok(rows
                     .iter()
                     .map(|r| {
-                        SparseVector::from_activations(
+                        let v = SparseVector::from_activations(
                             r,
                             self.options.top_k,
                             self.options.min_weight,
-                        )
+                        );
+                        match &self.active {
+                            Some(active) => active.to_vocabulary_ids(v),
+                            None => v,
+                        }
                     })
                     .collect())
             },
