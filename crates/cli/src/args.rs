@@ -45,7 +45,8 @@ pub struct GlobalArgs {
     /// [default: [neural] projection]
     #[arg(long, global = true, value_name = "NAME")]
     pub projection: Option<String>,
-    /// Dense scan: exact (f32) or int8 (int8 codes, 2·k rescored in f32)
+    /// Dense scan: exact (f32), int8 (int8 codes, 2·k rescored in f32) or int4 (4-bit
+    /// codes, 4·k rescored)
     /// [default: [neural] dense_scan = exact]
     #[arg(long, global = true, value_parser = parse_dense_scan)]
     pub dense_scan: Option<DenseScan>,
@@ -407,7 +408,7 @@ pub struct BenchBm25Args {
 }
 
 fn parse_dense_scan(s: &str) -> Result<DenseScan, String> {
-    DenseScan::parse(s).ok_or_else(|| format!("unknown dense scan {s:?}: expected exact or int8"))
+    DenseScan::parse(s).ok_or_else(|| format!("unknown dense scan {s:?}: expected exact, int8 or int4"))
 }
 
 fn parse_fusion(s: &str) -> Result<FusionMethod, String> {

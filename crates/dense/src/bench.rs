@@ -1,7 +1,7 @@
 //! `esci bench dense`: exact and int8 scan latency on synthetic unit vectors, with
 //! the recall the int8 pass gives up. One function, so the CLI and tests share it.
 
-use crate::search::DEFAULT_RESCORE_FACTOR;
+use crate::search::{DEFAULT_RESCORE_FACTOR, INT4_RESCORE_FACTOR};
 use crate::synthetic::synthetic_unit_vectors;
 use crate::{DenseError, DenseIndex, DenseView, SearchMode};
 use esci_core::Hit;
@@ -37,6 +37,8 @@ pub struct ScanBenchReport {
     pub rescore: usize,
     /// Rayon threads of the "all threads" runs.
     pub threads: usize,
+    /// The SIMD level the scan kernels ran on ([`crate::Isa::active`]).
+    pub isa: String,
     /// Size of the f32 matrix, MiB.
     pub f32_mib: f64,
     /// Size of the int8 codes and scales, MiB.
@@ -59,6 +61,20 @@ pub struct ScanBenchReport {
     pub int8_recall_without_rescore: f64,
     /// Int8 with `rescore` candidates rescored: recall@k against exact.
     pub int8_recall: f64,
+    /// Int4 candidates rescored in f32 ([`INT4_RESCORE_FACTOR`] × k).
+    pub int4_rescore: usize,
+    /// Size of the int4 codes and scales, MiB.
+    pub int4_mib: f64,
+    /// Time to quantise the matrix to int4, ms.
+    pub int4_quantise_ms: f64,
+    /// Int4 scan and f32 rescore, one thread.
+    pub int4_one_thread: Latency,
+    /// Int4 scan and f32 rescore, all threads.
+    pub int4_all_threads: Latency,
+    /// Int4 with its own top-k only: recall@k against exact.
+    pub int4_recall_without_rescore: f64,
+    /// Int4 with `int4_rescore` candidates rescored: recall@k against exact.
+    pub int4_recall: f64,
 }
 
 /// Times exact and int8 top-`k` over `n` random unit vectors of dimension `d`
@@ -115,6 +131,13 @@ pub fn bench_view(
     let (int8_one_thread, _) = time_each(&single, query_vectors, k, int8)?;
     let (int8_all_threads, approx) = time_each(view, query_vectors, k, int8)?;
     let bare = view.search_batch_with(query_vectors, k, SearchMode::Int8 { rescore: k })?;
+    let started = Instant::now();
+    view.prepare_int4();
+    let int4_quantise_ms = ms(started);
+    let int4 = SearchMode::int4(k);
+    let (int4_one_thread, _) = time_each(&single, query_vectors, k, int4)?;
+    let (int4_all_threads, approx4) = time_each(view, query_vectors, k, int4)?;
+    let bare4 = view.search_batch_with(query_vectors, k, SearchMode::Int4 { rescore: k })?;
 
     Ok(ScanBenchReport {
         source: "synthetic unit vectors".into(),
@@ -124,6 +147,7 @@ pub fn bench_view(
         k,
         rescore,
         threads: rayon::current_num_threads(),
+        isa: crate::Isa::active().name().to_owned(),
         f32_mib: (view.as_matrix().len() * 4) as f64 / (1 << 20) as f64,
         int8_mib: view.int8().bytes() as f64 / (1 << 20) as f64,
         generate_ms: 0.0,
@@ -135,6 +159,13 @@ pub fn bench_view(
         int8_all_threads,
         int8_recall_without_rescore: mean_recall(&exact, &bare),
         int8_recall: mean_recall(&exact, &approx),
+        int4_rescore: INT4_RESCORE_FACTOR.saturating_mul(k),
+        int4_mib: view.int4().bytes() as f64 / (1 << 20) as f64,
+        int4_quantise_ms,
+        int4_one_thread,
+        int4_all_threads,
+        int4_recall_without_rescore: mean_recall(&exact, &bare4),
+        int4_recall: mean_recall(&exact, &approx4),
     })
 }
 
@@ -142,24 +173,30 @@ impl ScanBenchReport {
     /// The report as a markdown table for BENCHMARKS.md.
     pub fn markdown(&self) -> String {
         let mut out = format!(
-            "{} × {} {} (f32 {:.0} MiB, int8 {:.0} MiB, quantised in {:.0} ms), \
-             {} queries, top-{}; int8 alone recall@{} {:.3}.\n\n",
+            "{} × {} {} (f32 {:.0} MiB, int8 {:.0} MiB quantised in {:.0} ms, int4 {:.0} MiB \
+             in {:.0} ms), {} queries, top-{}, {} kernels; without rescoring, int8 alone \
+             recall@{} {:.3}, int4 alone {:.3}.\n\n",
             self.n,
             self.d,
             self.source,
             self.f32_mib,
             self.int8_mib,
             self.quantise_ms,
+            self.int4_mib,
+            self.int4_quantise_ms,
             self.queries,
             self.k,
+            self.isa,
             self.k,
             self.int8_recall_without_rescore,
+            self.int4_recall_without_rescore,
         );
         out.push_str(&format!(
             "| scan | threads | p50 ms | p95 ms | mean ms | QPS | recall@{} |\n|---|---:|---:|---:|---:|---:|---:|\n",
             self.k
         ));
         let int8 = format!("int8 + f32 rescore of {}", self.rescore);
+        let int4 = format!("int4 + f32 rescore of {}", self.int4_rescore);
         let rows = [
             ("exact f32", 1, self.exact_one_thread, 1.0),
             ("exact f32", self.threads, self.exact_all_threads, 1.0),
@@ -169,6 +206,13 @@ impl ScanBenchReport {
                 self.threads,
                 self.int8_all_threads,
                 self.int8_recall,
+            ),
+            (&int4[..], 1, self.int4_one_thread, self.int4_recall),
+            (
+                &int4[..],
+                self.threads,
+                self.int4_all_threads,
+                self.int4_recall,
             ),
         ];
         for (name, threads, l, recall) in rows {
@@ -256,6 +300,8 @@ mod tests {
             (2_000, 32, 10, 20)
         );
         assert!(report.int8_recall >= report.int8_recall_without_rescore - 1e-9);
+        assert!(report.int4_recall >= report.int4_recall_without_rescore - 1e-9);
+        assert!(report.int4_recall > 0.8, "{}", report.int4_recall);
         assert!(report.int8_recall > 0.8, "{}", report.int8_recall);
         let md = report.markdown();
         assert!(md.contains("| exact f32 | 1 |"), "{md}");

@@ -139,6 +139,44 @@ pub(crate) fn score_i8(
     }
 }
 
+/// A query's int8 codes as the int4 scan consumes them: per run of 8 dimensions,
+/// two `u32`s (dimensions 8s..8s+4 and 8s+4..8s+8), the raw signed bytes packed
+/// little-endian; and the correction `8 × Σq` that the nibbles' +8 offset adds to
+/// every row (see [`crate::quant4::Int4Matrix`]).
+pub(crate) fn pack_query4(codes: &[i8], padded_dim: usize) -> (Vec<u32>, i32) {
+    let mut padded = codes.to_vec();
+    padded.resize(padded_dim, 0);
+    let words = padded
+        .chunks_exact(4)
+        .map(|four| u32::from_le_bytes([0, 1, 2, 3].map(|j| four[j] as u8)))
+        .collect();
+    (words, 8 * codes.iter().map(|&c| i32::from(c)).sum::<i32>())
+}
+
+/// `out[i] = scales[i] × Σ q·c` for the rows `0..out.len()` of whole groups of a
+/// blocked [`crate::quant4::Int4Matrix`], with `(query, correction)` from
+/// [`pack_query4`].
+pub(crate) fn score_i4(
+    isa: Isa,
+    (query, correction): (&[u32], i32),
+    groups: &[u8],
+    scales: &[f32],
+    out: &mut [f32],
+) {
+    match isa.supported() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `supported` only returns a level the running CPU has.
+        Isa::Avx512Vnni => unsafe { x86::i4_vnni(query, correction, groups, scales, out) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above.
+        Isa::Avx512 => unsafe { x86::i4_avx512(query, correction, groups, scales, out) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above.
+        Isa::Avx2 => unsafe { x86::i4_avx2(query, correction, groups, scales, out) },
+        _ => i4_groups(query, correction, groups, scales, out),
+    }
+}
+
 #[inline(always)]
 fn f32_rows(query: &[f32], rows: &[f32], out: &mut [f32]) {
     let d = query.len().max(1);
@@ -167,6 +205,30 @@ fn i8_groups(query: &[u32], groups: &[i8], sums: &[i32], scales: &[f32], out: &m
             }
         }
         finish_group(&acc, g, sums, scales, outs);
+    }
+}
+
+/// The portable int4 kernel: low then high nibbles of each 64-byte step.
+#[inline(always)]
+fn i4_groups(query: &[u32], correction: i32, groups: &[u8], scales: &[f32], out: &mut [f32]) {
+    let step_bytes = GROUP_ROWS * GROUP_DIMS;
+    let group_bytes = query.len() / 2 * step_bytes;
+    for (g, outs) in out.chunks_mut(GROUP_ROWS).enumerate() {
+        let group = &groups[g * group_bytes..(g + 1) * group_bytes];
+        let mut acc = [0i32; GROUP_ROWS];
+        for (pair, step) in query.chunks_exact(2).zip(group.chunks_exact(step_bytes)) {
+            let lo = pair[0].to_le_bytes().map(|b| i32::from(b as i8));
+            let hi = pair[1].to_le_bytes().map(|b| i32::from(b as i8));
+            for (a, c) in acc.iter_mut().zip(step.chunks_exact(GROUP_DIMS)) {
+                for j in 0..GROUP_DIMS {
+                    *a += i32::from(c[j] & 15) * lo[j] + i32::from(c[j] >> 4) * hi[j];
+                }
+            }
+        }
+        let rows = g * GROUP_ROWS..g * GROUP_ROWS + outs.len();
+        for ((o, &a), &scale) in outs.iter_mut().zip(&acc).zip(&scales[rows]) {
+            *o = scale * (a - correction) as f32;
+        }
     }
 }
 
@@ -211,6 +273,60 @@ mod x86 {
         out: &mut [f32],
     ) {
         super::i8_groups(q, groups, sums, scales, out)
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn i4_avx2(q: &[u32], corr: i32, groups: &[u8], scales: &[f32], out: &mut [f32]) {
+        super::i4_groups(q, corr, groups, scales, out)
+    }
+
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub(super) fn i4_avx512(q: &[u32], corr: i32, groups: &[u8], scales: &[f32], out: &mut [f32]) {
+        super::i4_groups(q, corr, groups, scales, out)
+    }
+
+    /// Per 64-byte step: the low nibbles and the high nibbles each make 16 rows × 4
+    /// dimensions of unsigned bytes, one `vpdpbusd` each against the signed query.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    pub(super) fn i4_vnni(q: &[u32], corr: i32, groups: &[u8], scales: &[f32], out: &mut [f32]) {
+        use super::{GROUP_DIMS, GROUP_ROWS};
+        use std::arch::x86_64::*;
+        let step_bytes = GROUP_ROWS * GROUP_DIMS;
+        let group_bytes = q.len() / 2 * step_bytes;
+        assert!(groups.len() >= out.len().div_ceil(GROUP_ROWS) * group_bytes);
+        assert!(scales.len() >= out.len());
+        let nibble = _mm512_set1_epi8(15);
+        let correction = _mm512_set1_epi32(corr);
+        for (g, outs) in out.chunks_mut(GROUP_ROWS).enumerate() {
+            let group = &groups[g * group_bytes..(g + 1) * group_bytes];
+            let mut low = _mm512_setzero_si512();
+            let mut high = _mm512_setzero_si512();
+            for (pair, step) in q.chunks_exact(2).zip(group.chunks_exact(step_bytes)) {
+                // SAFETY: `step` holds 64 bytes; unaligned loads are allowed.
+                let v = unsafe { _mm512_loadu_si512(step.as_ptr().cast::<__m512i>()) };
+                let lo = _mm512_and_si512(v, nibble);
+                let hi = _mm512_and_si512(_mm512_srli_epi16::<4>(v), nibble);
+                low = _mm512_dpbusd_epi32(low, lo, _mm512_set1_epi32(pair[0] as i32));
+                high = _mm512_dpbusd_epi32(high, hi, _mm512_set1_epi32(pair[1] as i32));
+            }
+            let dot = _mm512_sub_epi32(_mm512_add_epi32(low, high), correction);
+            let first = g * GROUP_ROWS;
+            if outs.len() == GROUP_ROWS {
+                // SAFETY: rows first..first+16 exist in `scales` and `outs`.
+                unsafe {
+                    let scale = _mm512_loadu_ps(scales.as_ptr().add(first));
+                    let score = _mm512_mul_ps(_mm512_cvtepi32_ps(dot), scale);
+                    _mm512_storeu_ps(outs.as_mut_ptr(), score);
+                }
+            } else {
+                let mut lanes = [0i32; GROUP_ROWS];
+                // SAFETY: `lanes` is 16 i32 = 64 bytes.
+                unsafe { _mm512_storeu_si512(lanes.as_mut_ptr().cast::<__m512i>(), dot) };
+                for ((o, &a), &scale) in outs.iter_mut().zip(&lanes).zip(&scales[first..]) {
+                    *o = scale * a as f32;
+                }
+            }
+        }
     }
 
     /// One `vpdpbusd` per 16 rows × 4 dimensions; two accumulators (even and odd
@@ -269,6 +385,7 @@ mod tests {
     use super::*;
     use crate::kernel::dot_f32;
     use crate::quant::Int8Matrix;
+    use crate::quant4::Int4Matrix;
     use crate::synthetic::synthetic_unit_vectors;
 
     const LEVELS: [Isa; 4] = [Isa::Portable, Isa::Avx2, Isa::Avx512, Isa::Avx512Vnni];
@@ -320,6 +437,42 @@ mod tests {
                     &packed,
                     &matrix.codes,
                     &matrix.sums,
+                    &matrix.scales,
+                    &mut got,
+                );
+                assert_eq!(got, want, "n {n} d {d} {isa:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_level_gives_exact_int4_scores() {
+        for (n, d) in [(1, 1), (40, 15), (33, 64), (17, 100), (16, 384)] {
+            let rows: Vec<f32> = (0..n * d)
+                .map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0)
+                .collect();
+            let matrix = Int4Matrix::quantise(&rows, d);
+            let query: Vec<i8> = (0..d)
+                .map(|i| (127 - (i * 11 % 255) as i32) as i8)
+                .collect();
+            let (packed, correction) = pack_query4(&query, matrix.padded_dim);
+            let want: Vec<f32> = (0..n)
+                .map(|r| {
+                    let row = matrix.row(r);
+                    let dot: i32 = query
+                        .iter()
+                        .zip(&row)
+                        .map(|(&a, &b)| i32::from(a) * i32::from(b))
+                        .sum();
+                    matrix.scales[r] * dot as f32
+                })
+                .collect();
+            for isa in LEVELS {
+                let mut got = vec![f32::NAN; n];
+                score_i4(
+                    isa,
+                    (&packed, correction),
+                    &matrix.codes,
                     &matrix.scales,
                     &mut got,
                 );

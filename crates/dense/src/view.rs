@@ -4,6 +4,7 @@
 use crate::DenseError;
 use crate::kernel::normalise;
 use crate::quant::Int8Matrix;
+use crate::quant4::Int4Matrix;
 use std::sync::{Arc, OnceLock};
 
 /// Smallest amount of work (multiply-adds) worth a rayon task of its own.
@@ -14,7 +15,8 @@ const TASKS_PER_THREAD: usize = 4;
 /// The searchable form of a [`crate::DenseIndex`] at one prefix length d.
 ///
 /// Queries are cut to the same d components and re-normalised, so scores are cosines
-/// in the truncated space. The int8 codes for [`crate::SearchMode::Int8`] are built
+/// in the truncated space. The int8 and int4 codes of [`crate::SearchMode::Int8`] and
+/// [`crate::SearchMode::Int4`] are built
 /// on first use (or by [`DenseView::prepare_int8`]) and then kept.
 #[derive(Clone)]
 pub struct DenseView {
@@ -24,6 +26,7 @@ pub struct DenseView {
     rows: Arc<Vec<f32>>,
     model: Arc<str>,
     int8: OnceLock<Arc<Int8Matrix>>,
+    int4: OnceLock<Arc<Int4Matrix>>,
     chunk_rows: Option<usize>,
 }
 
@@ -42,6 +45,7 @@ impl DenseView {
             rows,
             model,
             int8: OnceLock::new(),
+            int4: OnceLock::new(),
             chunk_rows: None,
         }
     }
@@ -110,6 +114,17 @@ impl DenseView {
             .get_or_init(|| Arc::new(Int8Matrix::quantise(&self.rows, self.dim)))
     }
 
+    /// Builds the int4 codes now rather than on the first int4 query.
+    pub fn prepare_int4(&self) {
+        self.int4();
+    }
+
+    /// The int4 codes of this view, built once.
+    pub(crate) fn int4(&self) -> &Int4Matrix {
+        self.int4
+            .get_or_init(|| Arc::new(Int4Matrix::quantise(&self.rows, self.dim)))
+    }
+
     /// Turns a full-D or d-long query into the unit-norm d-prefix the rows live in.
     pub fn prepare_query(&self, query: &[f32]) -> Result<Vec<f32>, DenseError> {
         if query.len() != self.dim && query.len() != self.full_dim {
@@ -144,6 +159,7 @@ impl std::fmt::Debug for DenseView {
             .field("full_dim", &self.full_dim)
             .field("model", &self.model)
             .field("int8", &self.int8.get().is_some())
+            .field("int4", &self.int4.get().is_some())
             .finish_non_exhaustive()
     }
 }

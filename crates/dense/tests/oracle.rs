@@ -89,7 +89,7 @@ proptest! {
     #[test]
     fn batch_equals_single_queries((dim, vectors, queries, d) in corpus(), rescore in 0usize..40) {
         let view = DenseIndex::new(vectors, dim, "m").unwrap().view(d).unwrap().with_chunk_rows(13);
-        for mode in [SearchMode::Exact, SearchMode::Int8 { rescore }] {
+        for mode in [SearchMode::Exact, SearchMode::Int8 { rescore }, SearchMode::Int4 { rescore }] {
             for k in [1, 4, 200] {
                 let batch = view.search_batch_with(&queries, k, mode).unwrap();
                 let single: Vec<Vec<Hit>> =
@@ -101,25 +101,31 @@ proptest! {
         prop_assert_eq!(exact.len(), queries.len());
     }
 
-    /// Int8 returns exact scores for the documents it finds, in rank order, and
-    /// equals the exact search once every document is a candidate.
+    /// Int8 and int4 return exact scores for the documents they find, in rank order,
+    /// and equal the exact search once every document is a candidate.
     #[test]
-    fn int8_scores_are_exact_and_full_rescore_is_exact(
+    fn quantised_scores_are_exact_and_full_rescore_is_exact(
         (dim, vectors, queries, d) in corpus(),
         rescore in 0usize..30,
     ) {
         let view = DenseIndex::new(vectors, dim, "m").unwrap().view(d).unwrap().with_chunk_rows(7);
         let n = view.len();
+        let modes = [
+            (SearchMode::Int8 { rescore }, SearchMode::Int8 { rescore: n }),
+            (SearchMode::Int4 { rescore }, SearchMode::Int4 { rescore: n }),
+        ];
         for q in &queries {
             for k in [1, 3, 10] {
-                let hits = view.search_with(q, k, SearchMode::Int8 { rescore }).unwrap();
-                prop_assert_eq!(hits.len(), k.min(n));
-                let docs: Vec<DocId> = hits.iter().map(|h| h.doc).collect();
-                let exact_scores = view.score_docs(q, &docs).unwrap();
-                prop_assert_eq!(hits.iter().map(|h| h.score).collect::<Vec<_>>(), exact_scores);
-                prop_assert!(hits.windows(2).all(|w| Hit::rank_order(&w[0], &w[1]).is_lt()));
-                let full = view.search_with(q, k, SearchMode::Int8 { rescore: n }).unwrap();
-                prop_assert_eq!(full, view.search(q, k).unwrap());
+                for (mode, everything) in modes {
+                    let hits = view.search_with(q, k, mode).unwrap();
+                    prop_assert_eq!(hits.len(), k.min(n));
+                    let docs: Vec<DocId> = hits.iter().map(|h| h.doc).collect();
+                    let exact_scores = view.score_docs(q, &docs).unwrap();
+                    prop_assert_eq!(hits.iter().map(|h| h.score).collect::<Vec<_>>(), exact_scores);
+                    prop_assert!(hits.windows(2).all(|w| Hit::rank_order(&w[0], &w[1]).is_lt()));
+                    let full = view.search_with(q, k, everything).unwrap();
+                    prop_assert_eq!(full, view.search(q, k).unwrap());
+                }
             }
         }
     }

@@ -63,7 +63,7 @@ pub struct DenseRetriever {
     view: DenseView,
     /// Maps query vectors into the space of a projected index (`esci train dense`).
     projection: Option<esci_train::Projection>,
-    /// Exact or int8 scan.
+    /// Exact, int8 or int4 scan.
     scan: DenseScan,
 }
 
@@ -107,10 +107,12 @@ impl DenseRetriever {
         &self.view
     }
 
-    /// Scans with `scan` (int8 codes are built now, not on the first query).
+    /// Scans with `scan` (int8 or int4 codes are built now, not on the first query).
     pub fn with_scan(mut self, scan: DenseScan) -> DenseRetriever {
-        if scan == DenseScan::Int8 {
-            self.view.prepare_int8();
+        match scan {
+            DenseScan::Exact => {}
+            DenseScan::Int8 => self.view.prepare_int8(),
+            DenseScan::Int4 => self.view.prepare_int4(),
         }
         self.scan = scan;
         self
