@@ -335,6 +335,11 @@ pub struct BenchEncodersArgs {
     /// Texts per forward pass
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
+    /// Instead of the other measurements: SPLADE with the full decoder vs restricted to
+    /// an active vocabulary fitted on N products outside the timed ones (`[neural]
+    /// splade_vocab = "active"`), on each ONNX runtime
+    #[arg(long, value_name = "N")]
+    pub splade_vocab: Option<usize>,
     /// Runtimes to measure, comma separated: candle, onnx (fp32), onnx-int8
     #[arg(long, value_delimiter = ',', default_value = "candle")]
     pub runtime: Vec<String>,

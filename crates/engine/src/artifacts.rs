@@ -67,16 +67,31 @@ pub struct NeuralArtifact {
     /// of runtime rebuilds the index.
     #[serde(default)]
     pub runtime: crate::EncoderRuntime,
+    /// SPLADE only: the active vocabulary the products were encoded with (`[neural]
+    /// splade_vocab = "active"`), which the query encoder loads; absent: the full one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vocabulary: Option<crate::splade_vocab::VocabArtifact>,
 }
 
 impl NeuralArtifact {
-    /// What determines the index's content (with the catalog fingerprint).
-    pub fn inputs(&self) -> (&str, &[String], usize, crate::EncoderRuntime) {
+    /// What determines the index's content (with the catalog fingerprint): model, text
+    /// fields, token limit, runtime and how the active vocabulary was fitted, if any.
+    #[allow(clippy::type_complexity)]
+    pub fn inputs(
+        &self,
+    ) -> (
+        &str,
+        &[String],
+        usize,
+        crate::EncoderRuntime,
+        Option<(usize, bool, Option<usize>)>,
+    ) {
         (
             &self.model_fingerprint,
             &self.text_fields,
             self.max_length,
             self.runtime,
+            self.vocabulary.as_ref().map(|v| v.settings()),
         )
     }
 

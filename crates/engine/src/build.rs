@@ -5,11 +5,13 @@ use crate::artifacts::{
     SPLADE_FILE,
 };
 use crate::encoder_runtime::{load_dense_encoder, load_splade_encoder};
-use crate::neural::{build_dense, build_splade, product_texts};
+use crate::neural::{build_dense, build_splade, product_texts, splade_options};
+use crate::splade_vocab::{Fitted, SpladeVocab, VocabArtifact, fit_vocabulary, sample_indices};
 use crate::{Config, EngineError, catalog_fingerprint, load_catalog, progress};
 use esci_ingest::{IngestReport, TextBuilder};
 use esci_lexical::{Bm25Index, IndexBuilder, IndexStats};
 use esci_models::fetch::model_fingerprint;
+use esci_models::{SparseVector, TextTokenizer};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -145,6 +147,7 @@ impl NeuralBuild<'_> {
             docs: self.products.len(),
             build_seconds: 0.0,
             runtime: self.config.neural.runtime,
+            vocabulary: None,
         })
     }
 
@@ -184,18 +187,84 @@ impl NeuralBuild<'_> {
     ) -> Result<(NeuralArtifact, bool), EngineError> {
         let model_dir = self.config.models.splade_dir();
         let mut planned = self.planned(SPLADE_FILE, &model_dir)?;
-        if let Some(reused) = self.reusable(&planned, previous) {
+        let neural = &self.config.neural;
+        let settings = match neural.splade_vocab {
+            SpladeVocab::Full => None,
+            SpladeVocab::Active => Some((
+                neural.splade_vocab_sample.min(self.products.len()),
+                neural.splade_vocab_input_tokens,
+                neural.splade_vocab_max_ids,
+            )),
+        };
+        planned.vocabulary = settings.map(VocabArtifact::planned);
+        let reused = self.reusable(&planned, previous).filter(|(p, _)| {
+            p.vocabulary
+                .as_ref()
+                .is_none_or(|v| v.load(self.dir).is_ok())
+        });
+        if let Some(reused) = reused {
             tracing::info!(
-                "SPLADE index unchanged (same catalog, model, text and runtime): reusing it"
+                "SPLADE index unchanged (same catalog, model, text, runtime and vocabulary): reusing it"
             );
             return Ok(reused);
         }
         let started = Instant::now();
-        let encoder = load_splade_encoder(self.config, &model_dir, planned.max_length)?;
-        let index = build_splade(encoder.as_ref(), self.texts()?)?;
+        let texts = self.texts()?;
+        let mut known: Vec<Option<SparseVector>> = vec![None; texts.len()];
+        let active = match settings {
+            None => None,
+            Some(settings) => {
+                let (sample, fitted) =
+                    self.fit_vocabulary(&model_dir, planned.max_length, settings)?;
+                let artifact = fitted.artifact;
+                fitted.vocabulary.save(&self.dir.join(&artifact.file))?;
+                tracing::info!(
+                    ids = artifact.ids,
+                    sample = artifact.sample,
+                    seconds = artifact.fit_seconds,
+                    "fitted the active SPLADE vocabulary"
+                );
+                for (i, v) in sample.into_iter().zip(fitted.sampled) {
+                    known[i] = Some(v);
+                }
+                planned.vocabulary = Some(artifact);
+                Some(fitted.vocabulary)
+            }
+        };
+        let encoder = load_splade_encoder(self.config, &model_dir, planned.max_length, active)?;
+        let index = build_splade(encoder.as_ref(), texts, known)?;
         index.save(&self.dir.join(SPLADE_FILE), &planned.model_fingerprint)?;
         planned.build_seconds = started.elapsed().as_secs_f64();
         Ok((planned, false))
+    }
+
+    /// The active vocabulary of `sample` products (returned: their indices) encoded with
+    /// the full head, plus (`input_tokens`) the catalog's input tokens, cut to `max_ids`.
+    fn fit_vocabulary(
+        &self,
+        model_dir: &Path,
+        max_length: usize,
+        (sample, input_tokens, max_ids): (usize, bool, Option<usize>),
+    ) -> Result<(Vec<usize>, Fitted), EngineError> {
+        let full = load_splade_encoder(self.config, model_dir, max_length, None)?;
+        let tokenizer = match input_tokens {
+            true => Some(TextTokenizer::from_file(
+                &model_dir.join("tokenizer.json"),
+                max_length,
+            )?),
+            false => None,
+        };
+        let texts: Vec<&str> = self.texts()?.iter().map(String::as_str).collect();
+        let sample = sample_indices(texts.len(), sample);
+        let fitted = fit_vocabulary(
+            full.as_ref(),
+            &texts,
+            &sample,
+            tokenizer.as_ref(),
+            max_ids,
+            &splade_options(max_length),
+        )?;
+        Ok((sample, fitted))
     }
 }
 

@@ -89,18 +89,30 @@ pub(crate) fn load_dense_encoder(
     })
 }
 
-/// The SPLADE encoder of `model_dir` on the configured runtime.
+/// The SPLADE encoder of `model_dir` on the configured runtime, restricted to the
+/// `active` vocabulary if given (ONNX computes only those decoder rows; candle computes
+/// all and drops the rest).
 pub(crate) fn load_splade_encoder(
     config: &Config,
     model_dir: &Path,
     max_length: usize,
+    active: Option<esci_models::ActiveVocabulary>,
 ) -> Result<Box<dyn SparseTextEncoder>, EngineError> {
     let options = splade_options(max_length);
-    Ok(match config.neural.runtime.precision() {
-        None => Box::new(SpladeEncoder::load(model_dir, options)?),
-        Some(p) => Box::new(
-            OnnxSpladeEncoder::load(model_dir, options, &onnx_options(config, p))
-                .map_err(onnx_error)?,
+    Ok(match (config.neural.runtime.precision(), active) {
+        (None, None) => Box::new(SpladeEncoder::load(model_dir, options)?),
+        (None, Some(vocabulary)) => Box::new(crate::splade_vocab::Restricted {
+            encoder: SpladeEncoder::load(model_dir, options)?,
+            vocabulary,
+        }),
+        (Some(p), active) => Box::new(
+            OnnxSpladeEncoder::load_with_vocabulary(
+                model_dir,
+                options,
+                &onnx_options(config, p),
+                active,
+            )
+            .map_err(onnx_error)?,
         ),
     })
 }

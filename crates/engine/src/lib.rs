@@ -38,6 +38,7 @@ mod rerank_train;
 mod rerank_tune;
 mod retrieval_config;
 mod searcher;
+pub mod splade_vocab;
 mod strategy;
 mod train;
 pub mod tune;

@@ -6,7 +6,7 @@ use crate::{EngineError, progress};
 use esci_core::{DocId, Hit, Product, RetrieveError, Retriever};
 use esci_dense::{DenseIndex, DenseView};
 use esci_ingest::TextBuilder;
-use esci_models::{DenseOptions, DenseTextEncoder, SparseTextEncoder, SpladeOptions};
+use esci_models::{DenseOptions, DenseTextEncoder, SparseTextEncoder, SparseVector, SpladeOptions};
 use esci_sparse::{DocPruning, SparseIndex, SparseIndexBuilder};
 
 /// Products encoded per call: large enough to batch well, small enough for a smooth
@@ -38,16 +38,34 @@ pub(crate) fn build_dense(
     Ok(DenseIndex::new(matrix, encoder.dim(), model_fingerprint)?)
 }
 
-/// Encodes every text with SPLADE into an impact inverted index.
+/// Encodes every text with SPLADE into an impact inverted index; a text whose vector
+/// is `known` (one entry per text) is not encoded again.
 pub(crate) fn build_splade(
     encoder: &dyn SparseTextEncoder,
     texts: &[String],
+    mut known: Vec<Option<SparseVector>>,
 ) -> Result<SparseIndex, EngineError> {
     let bar = progress::bar(texts.len() as u64, "splade");
     let mut builder = SparseIndexBuilder::new(encoder.vocab_size() as u32, DocPruning::default())?;
-    for chunk in texts.chunks(ENCODE_CHUNK) {
-        let refs: Vec<&str> = chunk.iter().map(String::as_str).collect();
-        for v in encoder.encode(&refs)? {
+    known.resize(texts.len(), None);
+    for (chunk, known) in texts
+        .chunks(ENCODE_CHUNK)
+        .zip(known.chunks_mut(ENCODE_CHUNK))
+    {
+        let missing: Vec<&str> = chunk
+            .iter()
+            .zip(known.iter())
+            .filter(|(_, k)| k.is_none())
+            .map(|(t, _)| t.as_str())
+            .collect();
+        let mut encoded = encoder.encode(&missing)?.into_iter();
+        for k in known.iter_mut() {
+            let v = match k.take() {
+                Some(v) => v,
+                None => encoded.next().ok_or_else(|| {
+                    EngineError::Input("the SPLADE encoder returned too few vectors".into())
+                })?,
+            };
             builder.add(&v.terms)?;
         }
         bar.inc(chunk.len() as u64);

@@ -2,6 +2,10 @@
 //! retrievers are combined.
 
 use crate::encoder_runtime::EncoderRuntime;
+use crate::splade_vocab::SpladeVocab;
+
+/// Default of `[neural] splade_vocab_sample`.
+pub const DEFAULT_VOCAB_SAMPLE: usize = 20_000;
 use esci_core::Field;
 use esci_fusion::{FusionMethod, RrfParams};
 use serde::{Deserialize, Serialize};
@@ -36,6 +40,19 @@ pub struct NeuralSection {
     /// `onnx-int8` (int8 weights, several times faster, outputs within about 0.99
     /// cosine of fp32). BENCHMARKS.md ("Encoders") has the figures.
     pub runtime: EncoderRuntime,
+    /// SPLADE's output vocabulary: `full` (the decoder over all 30,522 ids) or
+    /// `active` (only the ids the catalog activates, fitted by `esci index` on a sample
+    /// and stored beside the index; queries use it too). BENCHMARKS.md ("Encoders").
+    pub splade_vocab: SpladeVocab,
+    /// Products `esci index` encodes with the full head to fit the active vocabulary.
+    pub splade_vocab_sample: usize,
+    /// The active vocabulary also keeps every token id of the catalog's texts (cheap:
+    /// tokenising only; SPLADE weights a text's own tokens most).
+    pub splade_vocab_input_tokens: bool,
+    /// At most this many active ids: those with the most weight over the sample first
+    /// (faster, loses more of the documents' weight); absent = no cap.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub splade_vocab_max_ids: Option<usize>,
 }
 
 /// The dense scan of `[neural] dense_scan`.
@@ -84,6 +101,10 @@ impl Default for NeuralSection {
             projection: None,
             dense_scan: DenseScan::Exact,
             runtime: EncoderRuntime::Onnx,
+            splade_vocab: SpladeVocab::default(),
+            splade_vocab_sample: DEFAULT_VOCAB_SAMPLE,
+            splade_vocab_input_tokens: true,
+            splade_vocab_max_ids: None,
         }
     }
 }
@@ -118,6 +139,12 @@ impl NeuralSection {
         }
         if let Some(name) = &self.projection {
             check_projection_name(name)?;
+        }
+        if self.splade_vocab_sample == 0 {
+            return Err("neural.splade_vocab_sample must be at least 1".into());
+        }
+        if self.splade_vocab_max_ids == Some(0) {
+            return Err("neural.splade_vocab_max_ids must be at least 1".into());
         }
         Ok(())
     }

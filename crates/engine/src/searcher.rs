@@ -292,7 +292,13 @@ fn open_splade(
     artifact.check_query_model("splade", &model_dir, &model_fingerprint(&model_dir)?)?;
     let (index, fingerprint) = SparseIndex::load(&dir.join(&artifact.file))?;
     check_index(dir, artifact, &fingerprint, index.meta().num_docs as usize)?;
-    let encoder = load_splade_encoder(config, &model_dir, artifact.max_length)?;
+    // Queries are restricted to the vocabulary the products were encoded with: a term
+    // outside it is in no product, so no score changes.
+    let active = match &artifact.vocabulary {
+        Some(v) => Some(v.load(dir)?),
+        None => None,
+    };
+    let encoder = load_splade_encoder(config, &model_dir, artifact.max_length, active)?;
     Ok(SpladeRetriever::new(encoder, index))
 }
 

@@ -109,6 +109,7 @@ pub fn run_hybrid_bench(
         config,
         &config.models.splade_dir(),
         config.neural.max_length,
+        None,
     )?;
 
     // Build and write each index, dropping it before the next, so the loaded set is
