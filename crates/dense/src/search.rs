@@ -161,7 +161,7 @@ impl DenseView {
             self.len(),
             queries.len(),
             depth,
-            align(self.chunk_rows()),
+            align(self.quantised_chunk_rows()),
             align(block_rows(d)),
             |q, rows, top| {
                 let first_group = rows.start / GROUP_ROWS;
@@ -195,7 +195,7 @@ impl DenseView {
             self.len(),
             queries.len(),
             rescore.max(k),
-            align(self.chunk_rows()),
+            align(self.quantised_chunk_rows()),
             align(block_rows(d / 2)),
             |q, rows, top| {
                 let groups = rows.len().div_ceil(GROUP_ROWS);
