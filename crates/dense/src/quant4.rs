@@ -5,7 +5,7 @@
 //! Coarser codes rank less precisely, so the int4 pass keeps more candidates
 //! ([`crate::search::INT4_RESCORE_FACTOR`] × k) for the exact f32 rescoring.
 
-use crate::quant::GROUP_ROWS;
+use crate::quant::{GROUP_ROWS, quantise_symmetric};
 use rayon::prelude::*;
 
 /// Largest code magnitude: codes are -7..=7, stored as the nibble `code + 8`.
@@ -95,19 +95,9 @@ impl Int4Matrix {
     }
 }
 
-/// Writes the 4-bit codes of `v` into `out` and returns the scale (`v ≈ scale × out`,
-/// rounding to nearest). A zero vector gets scale 0.
+/// Writes the 4-bit codes of `v` into `out` and returns the scale (`v ≈ scale × out`).
 fn quantise4(v: &[f32], out: &mut [i8]) -> f32 {
-    let max_abs = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-    if max_abs == 0.0 {
-        out.fill(0);
-        return 0.0;
-    }
-    let inv = MAX_CODE / max_abs;
-    for (c, &x) in out.iter_mut().zip(v) {
-        *c = (x * inv).round().clamp(-MAX_CODE, MAX_CODE) as i8;
-    }
-    max_abs / MAX_CODE
+    quantise_symmetric(v, out, MAX_CODE)
 }
 
 #[cfg(test)]
