@@ -3,17 +3,19 @@
 #   1. a Python venv with the pinned onnxruntime 1.32.0 (the wheel `esci models fetch`
 #      takes libonnxruntime.so from), tokenizers 0.23.2 and numpy, installed once from
 #      scripts/reference-bench/requirements.txt with --require-hashes (offline after);
-#   2. `esci bench encoders --runtime $RUNTIMES --dump-inputs DIR`: our figures, and the
-#      texts, settings, graph files and outputs it used;
-#   3. scripts/reference-bench/bench_encoders.py DIR: the same graphs on the same texts
-#      in Python onnxruntime, a check that its outputs match ours, and one table of
-#      ours / reference per figure.
-# ROUNDS=N repeats 2-3 N times (a table per round): on a shared machine the load moves
-# between the two halves of a round, so the spread of the ratios over rounds is the
-# honest error bar.
+#   2. per runtime: `esci bench encoders --runtime R --dump-inputs DIR` (our figures,
+#      and the texts, settings, graph files and outputs it used), then
+#      scripts/reference-bench/bench_encoders.py DIR --precision P: the same graphs on
+#      the same texts in Python onnxruntime, with a check that its outputs equal ours;
+#      candle is measured alone and set beside the fp32 reference;
+#   3. a table of ours / reference per figure.
+# On a shared machine the load moves while the halves of a comparison run one after
+# the other: ROUNDS=N repeats step 2 (odd rounds Rust first, even rounds the reference
+# first, on the first round's inputs) and the table gives medians over rounds and the
+# range of the ratios.
 # Needs `esci models fetch` first (models + libonnxruntime) and CPython 3.11 on Linux
 # x86_64 (the hashes pin those wheels).
-# Usage: [RUNTIMES=candle,onnx,onnx-int8] [ROUNDS=1] [VENV=data/reference-bench-venv]
+# Usage: [RUNTIMES=onnx,onnx-int8,candle] [ROUNDS=1] [VENV=data/reference-bench-venv]
 #        [DUMP=data/runs/bench-encoders-reference] [PYTHON=python3]
 #        scripts/bench-encoders-reference.sh [more esci bench encoders flags]
 set -euo pipefail
@@ -49,14 +51,36 @@ cargo build --release -q -p esci-cli
 git_head=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git_dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (uncommitted changes)" || true)
 echo "commit: $git_head$git_dirty"
+flags=("$@")
+ours() { # runtime dir
+  echo "### Rust $1; load $(cut -d' ' -f1-3 /proc/loadavg)"
+  ./target/release/esci -q bench encoders --runtime "$1" --dump-inputs "$2" "${flags[@]}"
+}
+reference() { # precision inputs-dir json-out
+  echo "### Python onnxruntime $1; load $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$venv/bin/python" scripts/reference-bench/bench_encoders.py "$2" --precision "$1" --json "$3"
+}
 rm -rf "$dump"
+runtimes=${RUNTIMES:-onnx,onnx-int8,candle}
 for round in $(seq 1 "${ROUNDS:-1}"); do
   out="$dump/round-$round"
   echo "## round $round; load at start: $(cat /proc/loadavg)"
-  ./target/release/esci -q bench encoders --runtime "${RUNTIMES:-candle,onnx,onnx-int8}" \
-    --dump-inputs "$out" "$@"
-  echo
-  echo "load before the reference: $(cat /proc/loadavg)"
-  "$venv/bin/python" scripts/reference-bench/bench_encoders.py "$out" --json "$out/reference.json"
-  echo
+  for runtime in ${runtimes//,/ }; do
+    mkdir -p "$out/$runtime"
+    case "$runtime" in
+      onnx) precision=fp32 ;;
+      onnx-int8) precision=int8 ;;
+      *) ours "$runtime" "$out/$runtime"; continue ;;
+    esac
+    if (( round % 2 == 1 )); then
+      ours "$runtime" "$out/$runtime"
+      reference "$precision" "$out/$runtime" "$out/$runtime/reference.json"
+    else
+      reference "$precision" "$dump/round-1/$runtime" "$out/$runtime/reference.json"
+      ours "$runtime" "$out/$runtime"
+    fi
+  done
 done
+echo "## load at the end: $(cat /proc/loadavg)"
+echo
+"$venv/bin/python" scripts/reference-bench/bench_encoders.py --summarize "$dump"/round-*

@@ -14,7 +14,12 @@ session options (all graph optimisations, no spinning). Then it
    with the Rust figures of the same dump (`report.json`), one table with the ratio
    ours / reference for each figure.
 
-Usage: bench_encoders.py DIR [--json OUT]   (run by scripts/bench-encoders-reference.sh)
+`--summarize ROUND...` measures nothing: it sets the Rust and reference figures of
+several rounds side by side (medians, and the range of the ratios over rounds).
+
+Usage: bench_encoders.py DIR [--precision fp32|int8] [--json OUT]
+       bench_encoders.py --summarize ROUND_DIR...
+(both run by scripts/bench-encoders-reference.sh)
 """
 
 import argparse
@@ -185,20 +190,14 @@ def measure(inputs, graphs, docs, queries, pairs):
     """The Rust benchmark's `measure`, in the same order with the same warm-ups."""
     sessions, threads = inputs["onnx_sessions"], inputs["onnx_threads_per_session"]
     batch = inputs["dense"]["batch_size"]
-    dense = Encoder(inputs["dense"], graphs["dense"], sessions, threads, l2_rows)
-    splade = Encoder(
-        inputs["splade"],
-        graphs["splade"],
-        sessions,
-        threads,
-        splade_rows(inputs["splade_top_k"], inputs["splade_min_weight"]),
-    )
-    cross = Encoder(
-        inputs["cross"],
-        graphs["cross"],
-        sessions,
-        threads,
-        cross_rows(inputs["cross_head_weights"], inputs["cross_head_bias"]),
+    posts = {
+        "dense": l2_rows,
+        "splade": splade_rows(inputs["splade_top_k"], inputs["splade_min_weight"]),
+        "cross": cross_rows(inputs["cross_head_weights"], inputs["cross_head_bias"]),
+    }
+    dense, splade, cross = (
+        Encoder(inputs[name], graphs[name], sessions, threads, post)
+        for name, post in posts.items()
     )
     doc_prefix = inputs["dense_document_prefix"] or ""
     query_prefix = inputs["dense_query_prefix"] or ""
@@ -286,40 +285,58 @@ FIGURES = [
     ("cross tokenize ms", lambda f: f["cross_tokenize_ms"], "{:.1f}"),
 ]
 
-
-def rust_figures(r):
-    """A `RuntimeFigures` of report.json in the reference's shape."""
-    return {
-        "dense_docs_per_s": r["dense_docs_per_s"],
-        "dense_query": r["dense_query"],
-        "splade_docs_per_s": r["splade_docs_per_s"],
-        "splade_query": r["splade_query"],
-        "cross_call": r["cross_call"],
-        "cross_tokenize_ms": r["cross_tokenize_ms"],
-    }
+# Which reference figures each Rust runtime is set beside: the graphs of its precision
+# (candle, f32, beside ONNX Runtime's fp32 graph: another engine, the same model).
+REFERENCE_OF = {"onnx": "fp32", "onnx-int8": "int8", "candle": "fp32"}
 
 
-def combined_table(report, reference):
-    """Rows: figures; per precision: ours (Rust), reference (Python), ours/reference.
-    candle (f32) is set beside the fp32 reference."""
-    rust = {r["runtime"]: rust_figures(r) for r in report["runtimes"]}
-    columns = []  # (header, ours, reference)
-    for runtime, precision in ONNX_RUNTIMES.items():
-        if runtime in rust and precision in reference:
-            columns.append((runtime, precision, rust[runtime], reference[precision]))
-    if "candle" in rust and "fp32" in reference:
-        columns.append(("candle", "fp32", rust["candle"], reference["fp32"]))
-    head = "| figure |"
-    rule = "|---|"
-    for runtime, precision, _, _ in columns:
-        head += f" Rust {runtime} | Python ORT {precision} | ratio |"
+def load_round(dirs):
+    """The Rust figures (report.json) and reference figures (reference.json) found in
+    `dirs`, keyed by runtime and by precision."""
+    rust, reference = {}, {}
+    for d in dirs:
+        report_path = os.path.join(d, "report.json")
+        if os.path.exists(report_path):
+            report = json.load(open(report_path))
+            for r in report["runtimes"]:
+                rust[r["runtime"]] = r
+            rust["_report"] = report
+        reference_path = os.path.join(d, "reference.json")
+        if os.path.exists(reference_path):
+            reference.update(json.load(open(reference_path))["figures"])
+    return rust, reference
+
+
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def summary_table(rounds):
+    """One row per figure; per Rust runtime: ours, reference, ours / reference. With
+    several rounds the figures are medians over rounds and the ratio is the median of
+    the rounds' ratios, with their range."""
+    runtimes = [
+        rt
+        for rt in ("onnx", "onnx-int8", "candle")
+        if all(rt in rust and REFERENCE_OF[rt] in ref for rust, ref in rounds)
+    ]
+    head, rule = "| figure |", "|---|"
+    for rt in runtimes:
+        head += f" Rust {rt} | Python ORT {REFERENCE_OF[rt]} | ratio |"
         rule += "---:|---:|---:|"
     lines = [head, rule]
     for name, get, fmt in FIGURES:
         line = f"| {name} |"
-        for _, _, ours, ref in columns:
-            o, r = get(ours), get(ref)
-            line += f" {fmt.format(o)} | {fmt.format(r)} | {o / r:.2f} |"
+        for rt in runtimes:
+            ours = [get(rust[rt]) for rust, _ in rounds]
+            refs = [get(ref[REFERENCE_OF[rt]]) for _, ref in rounds]
+            ratios = [o / r for o, r in zip(ours, refs)]
+            ratio = f"{median(ratios):.2f}"
+            if len(rounds) > 1:
+                ratio += f" ({min(ratios):.2f}–{max(ratios):.2f})"
+            line += f" {fmt.format(median(ours))} | {fmt.format(median(refs))} | {ratio} |"
         lines.append(line)
     return "\n".join(lines)
 
@@ -332,12 +349,7 @@ def loadavg():
         return "unknown"
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dir", help="the folder of esci bench encoders --dump-inputs")
-    parser.add_argument("--json", help="write the reference's figures and checks here")
-    args = parser.parse_args()
-    d = args.dir
+def run_reference(d, precisions, json_out):
     inputs = json.load(open(os.path.join(d, "inputs.json")))
     if inputs.get("format") != 1:
         sys.exit(f"{d}/inputs.json: dump format {inputs.get('format')} is not 1")
@@ -355,6 +367,8 @@ def main():
     )
     reference, checks = {}, {}
     for runtime, precision in ONNX_RUNTIMES.items():
+        if precisions and precision not in precisions:
+            continue
         path = os.path.join(d, f"outputs-{runtime}.json")
         if not os.path.exists(path):
             print(f"(no {path}: the Rust run did not measure {runtime}; skipping {precision})")
@@ -378,19 +392,8 @@ def main():
         )
     end_load = loadavg()
     print(f"load at the end: {end_load}")
-    report_path = os.path.join(d, "report.json")
-    if reference and os.path.exists(report_path):
-        report = json.load(open(report_path))
-        print(
-            f"\nOurs (Rust, report.json) against the Python reference, same texts and graphs; "
-            f"ratio = ours / reference (docs/s: above 1 is ours faster; ms and s: below 1 is "
-            f"ours faster). Mean doc length {report['mean_doc_tokens']:.1f} tokens (max "
-            f"{report['max_length']}); a cross call scores {report['pairs']} pairs of "
-            f"{report['mean_pair_tokens']:.1f} tokens.\n"
-        )
-        print(combined_table(report, reference))
-    if args.json:
-        with open(args.json, "w") as f:
+    if json_out:
+        with open(json_out, "w") as f:
             json.dump(
                 {
                     "versions": {
@@ -406,6 +409,49 @@ def main():
                 f,
                 indent=1,
             )
+    return reference
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dir", nargs="+", help="the folder of esci bench encoders --dump-inputs")
+    parser.add_argument("--json", help="write the reference's figures and checks here")
+    parser.add_argument(
+        "--precision",
+        action="append",
+        choices=["fp32", "int8"],
+        help="measure only these graphs (default: every ONNX runtime the dump has)",
+    )
+    parser.add_argument(
+        "--summarize",
+        action="store_true",
+        help="measure nothing: each DIR is a round, a folder whose subfolders hold a Rust "
+        "report.json and a reference.json; print ours / reference (medians over rounds)",
+    )
+    args = parser.parse_args()
+    if args.summarize:
+        rounds = []
+        for d in args.dir:
+            subdirs = [os.path.join(d, s) for s in sorted(os.listdir(d))]
+            rounds.append(load_round([d] + [s for s in subdirs if os.path.isdir(s)]))
+        report = rounds[0][0]["_report"]
+        print(
+            f"Ours (Rust, report.json) against the Python reference, same texts and graphs, "
+            f"{len(rounds)} round(s){' (medians; ratio range over rounds)' if len(rounds) > 1 else ''}; "
+            f"ratio = ours / reference (docs/s: above 1 is ours faster; ms and s: below 1 is "
+            f"ours faster). {report['docs']} docs of {report['mean_doc_tokens']:.1f} tokens (max "
+            f"{report['max_length']}); a cross call scores {report['pairs']} pairs of "
+            f"{report['mean_pair_tokens']:.1f} tokens.\n"
+        )
+        print(summary_table(rounds))
+        return
+    if len(args.dir) != 1:
+        parser.error("measuring takes one DIR")
+    reference = run_reference(args.dir[0], args.precision, args.json)
+    rust, _ = load_round(args.dir)
+    if reference and rust:
+        print()
+        print(summary_table([(rust, reference)]))
 
 
 if __name__ == "__main__":
