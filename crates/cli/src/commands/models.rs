@@ -31,6 +31,7 @@ pub fn embed(config: &Config, args: &EmbedArgs) -> anyhow::Result<()> {
     let norm: f32 = e.dense.iter().map(|x| x * x).sum::<f32>().sqrt();
     let head: Vec<String> = e.dense.iter().take(8).map(|x| format!("{x:+.4}")).collect();
     println!("text   {:?}", e.text);
+    println!("on     {} (max {} tokens)", e.runtime, e.max_length);
     println!("dense  {}", e.dense_model);
     println!(
         "       {} dims, L2 norm {norm:.4}, {:.1} ms; first 8: [{}, …]",
