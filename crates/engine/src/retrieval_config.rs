@@ -3,13 +3,17 @@
 
 use crate::encoder_runtime::EncoderRuntime;
 use crate::splade_vocab::SpladeVocab;
-
-/// Default of `[neural] splade_vocab_sample`.
-pub const DEFAULT_VOCAB_SAMPLE: usize = 20_000;
 use esci_core::Field;
 use esci_fusion::{FusionMethod, RrfParams};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// Default of `[neural] splade_vocab_sample`: one to two minutes of full-head encoding
+/// (fp32), a small part of a 1.8M-product build; a catalog of at most 20,000 products
+/// is sampled whole, which makes its document side exact. On the dev queries 2,000 of
+/// the 12,777 products already gave the full head's metrics (BENCHMARKS.md,
+/// "Encoders").
+pub const DEFAULT_VOCAB_SAMPLE: usize = 20_000;
 
 /// `[neural]`: the dense and SPLADE indexes built beside BM25.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,9 +44,10 @@ pub struct NeuralSection {
     /// `onnx-int8` (int8 weights, several times faster, outputs within about 0.99
     /// cosine of fp32). BENCHMARKS.md ("Encoders") has the figures.
     pub runtime: EncoderRuntime,
-    /// SPLADE's output vocabulary: `full` (the decoder over all 30,522 ids) or
-    /// `active` (only the ids the catalog activates, fitted by `esci index` on a sample
-    /// and stored beside the index; queries use it too). BENCHMARKS.md ("Encoders").
+    /// SPLADE's output vocabulary: `active` (the default: only the ids the catalog
+    /// activates, fitted by `esci index` on a sample and stored beside the index;
+    /// queries use it too) or `full` (the decoder over all 30,522 ids).
+    /// BENCHMARKS.md ("Encoders").
     pub splade_vocab: SpladeVocab,
     /// Products `esci index` encodes with the full head to fit the active vocabulary.
     pub splade_vocab_sample: usize,

@@ -31,6 +31,19 @@ pub fn run(config: &Config) -> anyhow::Result<BuildSummary> {
             ),
             None => eprintln!("{what} index: skipped (disabled in [neural])"),
         }
+        if let Some((artifact, _)) = built
+            && let Some(v) = &artifact.vocabulary
+        {
+            eprintln!(
+                "{what} active vocabulary: {} ids ({} from the full head on a sample of {} products, {} more from the input tokens; fitted in {:.1} s), {}",
+                v.ids,
+                v.ids - v.token_only_ids,
+                v.sample,
+                v.token_only_ids,
+                v.fit_seconds,
+                v.file
+            );
+        }
     }
     if summary.ingest.warning_count() > 0 {
         eprintln!("{}", summary.ingest.summary());
