@@ -63,6 +63,9 @@ pub fn run(config: &Config, strategies: &[String], task1: bool) -> anyhow::Resul
             let report = evaluate_reranked(
                 &searcher, reranker, strategy, &fusion, config, &queries, task1,
             )?;
+            if let Some(line) = describe_rerank_tuning(&report.params["rerank_tuning"]) {
+                eprintln!("{}: {line}", report.name);
+            }
             let path = save_run(&report, &config.artifacts.runs_dir)?;
             eprintln!("{}: run written to {}", report.name, path.display());
             reports.push(report);
@@ -94,4 +97,42 @@ pub fn describe_fusion(strategy: &Strategy, fusion: &FusionSection, source: &str
         fusion.method,
         weights.join(", ")
     )
+}
+
+/// One line with what the rerank tuning saw on dev (first stage, cross-encoder alone
+/// and the best combination at each depth; Task 1 likewise), from the run's
+/// `rerank_tuning` record; `None` when the run was not tuned.
+fn describe_rerank_tuning(t: &serde_json::Value) -> Option<String> {
+    let f = |v: &serde_json::Value| v.as_f64().map_or("-".into(), |x| format!("{x:.4}"));
+    let c = |v: &serde_json::Value| {
+        let w = v["weight"].as_f64().unwrap_or(0.0);
+        match v["method"].as_str() {
+            Some("rrf") => format!("rrf k {} weight {w:.2}", v["k"]),
+            Some(m) => format!("{m} weight {w:.2}"),
+            None => "-".into(),
+        }
+    };
+    let depths: Vec<String> = t["by_depth"]
+        .as_array()?
+        .iter()
+        .map(|d| {
+            format!(
+                "N={}: cross-encoder alone {}, best {} {}",
+                d["depth"],
+                f(&d["cross_encoder_alone"]),
+                c(&d["best"]["combination"]),
+                f(&d["best"]["value"])
+            )
+        })
+        .collect();
+    Some(format!(
+        "dev nDCG@20 first stage {}; {}; chosen {}. Dev Task-1: first stage {}, cross-encoder alone {}, chosen {} {}",
+        f(&t["first_stage_ndcg20"]),
+        depths.join("; "),
+        c(&t["chosen"]["combination"]),
+        f(&t["task1_first_stage"]),
+        f(&t["task1_cross_encoder"]),
+        c(&t["task1_chosen"]["combination"]),
+        f(&t["task1_chosen"]["value"])
+    ))
 }

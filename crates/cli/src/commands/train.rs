@@ -43,10 +43,10 @@ pub struct TrainRerankerArgs {
     /// Checkpoint directory [default: <models dir>/reranker]
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Encoder layers kept from the base model [default: 2]
+    /// Encoder layers kept from the base model [default: 6]
     #[arg(long)]
     pub layers: Option<usize>,
-    /// Lower layers (and embeddings) left frozen [default: 0]
+    /// Lower layers (and embeddings) left frozen [default: 3]
     #[arg(long)]
     pub freeze: Option<usize>,
     /// Train the embedding tables too (frozen by default: much faster steps)
@@ -67,16 +67,16 @@ pub struct TrainRerankerArgs {
     /// Head peak learning rate [default: 1e-2]
     #[arg(long)]
     pub head_lr: Option<f64>,
-    /// Maximum epochs [default: 2]
+    /// Maximum epochs [default: 4]
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Steps between dev evaluations [default: 40]
     #[arg(long)]
     pub eval_every: Option<usize>,
-    /// Dev evaluations without improvement before stopping [default: 4]
+    /// Dev evaluations without improvement before stopping [default: 6]
     #[arg(long)]
     pub patience: Option<usize>,
-    /// Stop after this many minutes of training [default: 12]
+    /// Stop after this many minutes of training [default: 20]
     #[arg(long)]
     pub max_minutes: Option<f64>,
     /// Random seed [default: 42]

@@ -78,8 +78,8 @@ impl Default for RerankConfig {
     fn default() -> RerankConfig {
         RerankConfig {
             loss: RerankLoss::Listwise,
-            layers: 2,
-            freeze_below: 0,
+            layers: 6,
+            freeze_below: 3,
             freeze_embeddings: true,
             max_length: 48,
             list_size: 8,
@@ -87,12 +87,12 @@ impl Default for RerankConfig {
             lr: 3e-4,
             head_lr: 1e-2,
             weight_decay: 0.01,
-            epochs: 2,
+            epochs: 4,
             warmup_steps: 20,
             eval_every: 40,
-            patience: 4,
+            patience: 6,
             dev_k: 20,
-            max_minutes: Some(12.0),
+            max_minutes: Some(20.0),
             seed: 42,
         }
     }
