@@ -413,7 +413,8 @@ pub struct BenchBm25Args {
 }
 
 fn parse_dense_scan(s: &str) -> Result<DenseScan, String> {
-    DenseScan::parse(s).ok_or_else(|| format!("unknown dense scan {s:?}: expected exact, int8 or int4"))
+    DenseScan::parse(s)
+        .ok_or_else(|| format!("unknown dense scan {s:?}: expected exact, int8 or int4"))
 }
 
 fn parse_fusion(s: &str) -> Result<FusionMethod, String> {

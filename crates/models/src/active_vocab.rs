@@ -226,12 +226,7 @@ impl ActiveVocabulary {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sv(terms: &[(u32, f32)]) -> SparseVector {
-        SparseVector {
-            terms: terms.to_vec(),
-        }
-    }
+    use crate::splade::tests::sv;
 
     #[test]
     fn fit_keeps_ids_above_the_threshold_and_the_extra_ids() {

@@ -250,10 +250,11 @@ impl SpladeEncoder {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sv(terms: &[(u32, f32)]) -> SparseVector {
+    /// A sparse vector from `(id, weight)` pairs (also used by `active_vocab`'s tests).
+    pub(crate) fn sv(terms: &[(u32, f32)]) -> SparseVector {
         SparseVector {
             terms: terms.to_vec(),
         }

@@ -2,8 +2,8 @@
 
 use crate::args::{BenchBm25Args, BenchEncodersArgs, GenCatalogArgs};
 use esci_engine::bench::{
-    Bm25BenchOptions, EncoderBenchOptions, GenOptions, SpladeVocabBenchOptions, generate_catalog,
-    run_bm25_bench, run_encoder_bench, run_splade_vocab_bench, write_catalog,
+    Bm25BenchOptions, EncoderBenchOptions, GenOptions, generate_catalog, run_bm25_bench,
+    run_encoder_bench, run_splade_vocab_bench, write_catalog,
 };
 use esci_engine::{Config, EncoderRuntime, load_catalog};
 use std::time::Instant;
@@ -62,20 +62,6 @@ pub fn encoders(config: &Config, args: &BenchEncodersArgs) -> anyhow::Result<()>
         .map(|r| EncoderRuntime::parse(r.trim()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
-    if let Some(sample) = args.splade_vocab {
-        let options = SpladeVocabBenchOptions {
-            docs: args.docs,
-            queries: args.queries,
-            max_length: args.max_length,
-            batch_size: args.batch_size,
-            runtimes,
-            sessions: args.sessions,
-            threads_per_session: args.threads_per_session,
-            sample,
-        };
-        println!("{}", run_splade_vocab_bench(config, &options)?.markdown());
-        return Ok(());
-    }
     let options = EncoderBenchOptions {
         docs: args.docs,
         queries: args.queries,
@@ -87,6 +73,11 @@ pub fn encoders(config: &Config, args: &BenchEncodersArgs) -> anyhow::Result<()>
         threads_per_session: args.threads_per_session,
         dump_dir: args.dump_inputs.clone(),
     };
+    if let Some(sample) = args.splade_vocab {
+        let report = run_splade_vocab_bench(config, &options, sample)?;
+        println!("{}", report.markdown());
+        return Ok(());
+    }
     println!("{}", run_encoder_bench(config, &options)?.markdown());
     Ok(())
 }

@@ -498,7 +498,7 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
     dot / (na * nb)
 }
 
-fn sparse_cosine(a: &SparseVector, b: &SparseVector) -> f64 {
+pub(super) fn sparse_cosine(a: &SparseVector, b: &SparseVector) -> f64 {
     let norm = |v: &SparseVector| {
         v.terms
             .iter()

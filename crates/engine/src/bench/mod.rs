@@ -18,7 +18,7 @@ pub use esci_sparse::{SparseBenchOptions, SparseBenchReport, bench_sparse};
 pub use gen_catalog::{GenOptions, generate_catalog};
 pub use hybrid::{HybridBenchOptions, HybridBenchReport, IndexFigures, run_hybrid_bench};
 pub use lexical::{Bm25BenchOptions, Bm25BenchReport, run_bm25_bench};
-pub use splade_vocab::{SpladeVocabBenchOptions, SpladeVocabBenchReport, run_splade_vocab_bench};
+pub use splade_vocab::{SpladeVocabBenchReport, run_splade_vocab_bench};
 
 /// The distinct query texts of a judgments file: the workload of the benchmarks.
 pub(crate) fn distinct_queries(

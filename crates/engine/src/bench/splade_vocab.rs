@@ -5,7 +5,8 @@
 //! second, single-query latency, and what the restriction loses on documents outside
 //! the sample (terms and weight mass outside the vocabulary, cosine to the full head).
 
-use super::{distinct_queries, time_each};
+use super::encoders::sparse_cosine;
+use super::{EncoderBenchOptions, distinct_queries, time_each};
 use crate::splade_vocab::{VocabArtifact, fit_vocabulary, sample_indices};
 use crate::{Config, EncoderRuntime, EngineError, load_catalog};
 use esci_core::Field;
@@ -15,27 +16,6 @@ use esci_models::{ActiveVocabulary, Coverage, SparseVector, SpladeOptions, TextT
 use esci_onnx::{OnnxOptions, OnnxSpladeEncoder, Precision};
 use serde::Serialize;
 use std::time::Instant;
-
-/// What to measure.
-#[derive(Debug, Clone)]
-pub struct SpladeVocabBenchOptions {
-    /// Documents timed (the first N products); the sample is drawn from the others.
-    pub docs: usize,
-    /// Queries timed one at a time.
-    pub queries: usize,
-    /// Token limit of documents.
-    pub max_length: usize,
-    /// Texts per forward pass (capped by the encoder, see `esci_onnx::MAX_SPLADE_BATCH`).
-    pub batch_size: usize,
-    /// Runtimes (candle is skipped: it cannot restrict its decoder).
-    pub runtimes: Vec<EncoderRuntime>,
-    /// ONNX sessions per encoder (`None`: one per core).
-    pub sessions: Option<usize>,
-    /// Intra-op threads per ONNX session (`None`: 1).
-    pub threads_per_session: Option<usize>,
-    /// Products the vocabulary is fitted on.
-    pub sample: usize,
-}
 
 /// One encoder's speed.
 #[derive(Debug, Clone, Serialize)]
@@ -100,10 +80,14 @@ fn load_avg() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-/// Runs the comparison with the configured SPLADE model and catalog.
+/// Runs the comparison with the configured SPLADE model and catalog: `options` as for
+/// the encoder benchmark (documents, queries, length, batch, ONNX runtimes, sessions;
+/// candle is skipped, it cannot restrict its decoder), the vocabulary fitted on
+/// `sample` products other than the timed ones.
 pub fn run_splade_vocab_bench(
     config: &Config,
-    options: &SpladeVocabBenchOptions,
+    options: &EncoderBenchOptions,
+    sample: usize,
 ) -> Result<SpladeVocabBenchReport, EngineError> {
     let load_start = load_avg();
     let catalog = load_catalog(config, false)?;
@@ -119,7 +103,7 @@ pub fn run_splade_vocab_bench(
         ));
     }
     let rest = all.len() - docs.len();
-    let sample: Vec<usize> = sample_indices(rest, options.sample)
+    let sample: Vec<usize> = sample_indices(rest, sample)
         .into_iter()
         .map(|i| i + docs.len())
         .collect();
@@ -249,21 +233,6 @@ fn time_encoder(
         },
         vectors,
     ))
-}
-
-fn sparse_cosine(a: &SparseVector, b: &SparseVector) -> f64 {
-    let norm = |v: &SparseVector| {
-        v.terms
-            .iter()
-            .map(|t| f64::from(t.1) * f64::from(t.1))
-            .sum::<f64>()
-            .sqrt()
-    };
-    let (na, nb) = (norm(a), norm(b));
-    if na == 0.0 || nb == 0.0 {
-        return if na == nb { 1.0 } else { 0.0 };
-    }
-    f64::from(a.dot(b)) / (na * nb)
 }
 
 fn percent(c: &Coverage, what: &str) -> String {
