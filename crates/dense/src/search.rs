@@ -11,6 +11,7 @@ use crate::{DenseError, DenseView};
 use esci_core::{DocId, Hit};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 
 /// Default int8 candidate depth as a multiple of k (see [`SearchMode::int8`]).
 pub const DEFAULT_RESCORE_FACTOR: usize = 2;
@@ -141,79 +142,79 @@ impl DenseView {
     }
 
     fn int8_then_rescore(&self, queries: &[Vec<f32>], k: usize, rescore: usize) -> Vec<Vec<Hit>> {
-        let d = self.dim();
         let int8 = self.int8();
         let coded: Vec<Vec<u32>> = queries
             .iter()
-            .map(|q| {
-                let mut codes = vec![0i8; d];
-                // The query's own scale multiplies every score alike: it cannot
-                // change the order, so it is dropped.
-                quantise_vector(q, &mut codes);
-                pack_query(&codes, int8.padded_dim)
-            })
+            .map(|q| pack_query(&query_codes(q), int8.padded_dim))
             .collect();
-        let depth = rescore.max(k);
         let isa = Isa::active();
-        // Chunks and blocks start on group boundaries (see `Int8Matrix`).
-        let align = |rows: usize| rows.div_ceil(GROUP_ROWS).saturating_mul(GROUP_ROWS);
-        let candidates = scan(
-            self.len(),
+        let candidates = self.scan_groups(
             queries.len(),
-            depth,
-            align(self.quantised_chunk_rows()),
-            align(block_rows(d)),
-            |q, rows, top| {
-                let first_group = rows.start / GROUP_ROWS;
-                let groups = rows.len().div_ceil(GROUP_ROWS);
-                let codes =
-                    &int8.codes[first_group * int8.group_bytes()..][..groups * int8.group_bytes()];
-                let (sums, scales) = (&int8.sums[rows.clone()], &int8.scales[rows.clone()]);
-                offer_block(top, rows.start, rows.len(), |scores| {
-                    score_i8(isa, &coded[q], codes, sums, scales, scores)
-                });
+            rescore.max(k),
+            self.dim(),
+            int8.group_bytes(),
+            |q, rows, codes, scores| {
+                let (sums, scales) = (&int8.sums[rows.clone()], &int8.scales[rows]);
+                score_i8(isa, &coded[q], codes, sums, scales, scores)
             },
+            &int8.codes,
         );
         self.rescore(queries, k, candidates)
     }
 
     fn int4_then_rescore(&self, queries: &[Vec<f32>], k: usize, rescore: usize) -> Vec<Vec<Hit>> {
-        let d = self.dim();
         let int4 = self.int4();
         let coded: Vec<(Vec<u32>, i32)> = queries
             .iter()
-            .map(|q| {
-                let mut codes = vec![0i8; d];
-                quantise_vector(q, &mut codes);
-                pack_query4(&codes, int4.padded_dim)
-            })
+            .map(|q| pack_query4(&query_codes(q), int4.padded_dim))
             .collect();
         let isa = Isa::active();
-        let align = |rows: usize| rows.div_ceil(GROUP_ROWS).saturating_mul(GROUP_ROWS);
-        let group_bytes = int4.group_bytes();
-        let candidates = scan(
-            self.len(),
+        let candidates = self.scan_groups(
             queries.len(),
             rescore.max(k),
-            align(self.quantised_chunk_rows()),
-            align(block_rows(d / 2)),
-            |q, rows, top| {
-                let groups = rows.len().div_ceil(GROUP_ROWS);
-                let codes =
-                    &int4.codes[rows.start / GROUP_ROWS * group_bytes..][..groups * group_bytes];
+            self.dim() / 2,
+            int4.group_bytes(),
+            |q, rows, codes, scores| {
                 let (query, correction) = &coded[q];
-                offer_block(top, rows.start, rows.len(), |scores| {
-                    score_i4(
-                        isa,
-                        (query, *correction),
-                        codes,
-                        &int4.scales[rows.clone()],
-                        scores,
-                    )
-                });
+                score_i4(isa, (query, *correction), codes, &int4.scales[rows], scores)
             },
+            &int4.codes,
         );
         self.rescore(queries, k, candidates)
+    }
+
+    /// The best `depth` rows per query of a quantised scan over codes blocked in groups
+    /// of [`GROUP_ROWS`] rows (`group_bytes` each, about `row_bytes` a row). Chunks and
+    /// blocks start on group boundaries; `score(q, rows, codes, scores)` scores the
+    /// rows `rows` from `codes`, the whole groups that hold them.
+    fn scan_groups<C, F>(
+        &self,
+        queries: usize,
+        depth: usize,
+        row_bytes: usize,
+        group_bytes: usize,
+        score: F,
+        codes: &[C],
+    ) -> Vec<TopK>
+    where
+        C: Sync,
+        F: Fn(usize, Range<usize>, &[C], &mut [f32]) + Sync,
+    {
+        let align = |rows: usize| rows.div_ceil(GROUP_ROWS).saturating_mul(GROUP_ROWS);
+        scan(
+            self.len(),
+            queries,
+            depth,
+            align(self.quantised_chunk_rows()),
+            align(block_rows(row_bytes)),
+            |q, rows, top| {
+                let groups = rows.start / GROUP_ROWS..rows.end.div_ceil(GROUP_ROWS);
+                let block = &codes[groups.start * group_bytes..groups.end * group_bytes];
+                offer_block(top, rows.start, rows.len(), |scores| {
+                    score(q, rows.clone(), block, scores)
+                });
+            },
+        )
     }
 
     /// The best `k` of each query's candidates by exact f32 score.
@@ -234,4 +235,12 @@ impl DenseView {
             })
             .collect()
     }
+}
+
+/// The int8 codes of a query for the quantised scans. The query's own scale
+/// multiplies every score alike: it cannot change the order, so it is dropped.
+fn query_codes(query: &[f32]) -> Vec<i8> {
+    let mut codes = vec![0i8; query.len()];
+    quantise_vector(query, &mut codes);
+    codes
 }
