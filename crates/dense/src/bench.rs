@@ -37,7 +37,7 @@ pub struct ScanBenchReport {
     pub rescore: usize,
     /// Rayon threads of the "all threads" runs.
     pub threads: usize,
-    /// The SIMD level the scan kernels ran on ([`crate::Isa::active`]).
+    /// The SIMD level the scan kernels ran on ([`crate::active_isa`]).
     pub isa: String,
     /// Size of the f32 matrix, MiB.
     pub f32_mib: f64,
@@ -147,7 +147,7 @@ pub fn bench_view(
         k,
         rescore,
         threads: rayon::current_num_threads(),
-        isa: crate::Isa::active().name().to_owned(),
+        isa: crate::active_isa().name().to_owned(),
         f32_mib: (view.as_matrix().len() * 4) as f64 / (1 << 20) as f64,
         int8_mib: view.int8().bytes() as f64 / (1 << 20) as f64,
         generate_ms: 0.0,

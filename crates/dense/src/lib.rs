@@ -45,7 +45,7 @@ pub use format::FORMAT_VERSION;
 pub use index::{DenseIndex, MAX_DIM};
 pub use kernel::{dot_f32, normalise};
 pub use search::{DEFAULT_RESCORE_FACTOR, INT4_RESCORE_FACTOR, SearchMode};
-pub use simd::Isa;
+pub use simd::{Isa, active_isa};
 pub use synthetic::{SplitMix64, synthetic_unit_vectors};
 pub use view::DenseView;
 

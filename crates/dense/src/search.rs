@@ -5,7 +5,7 @@ use crate::kernel::dot_f32;
 use crate::quant::GROUP_ROWS;
 use crate::quant::quantise_vector;
 use crate::scan::{block_rows, offer_block, scan};
-use crate::simd::{Isa, pack_query, pack_query4, score_f32, score_i4, score_i8};
+use crate::simd::{active_isa, pack_query, pack_query4, score_f32, score_i4, score_i8};
 use crate::topk::TopK;
 use crate::{DenseError, DenseView};
 use esci_core::{DocId, Hit};
@@ -124,7 +124,7 @@ impl DenseView {
     fn exact(&self, queries: &[Vec<f32>], k: usize) -> Vec<Vec<Hit>> {
         let d = self.dim();
         let matrix = self.as_matrix();
-        let isa = Isa::active();
+        let isa = active_isa();
         let tops = scan(
             self.len(),
             queries.len(),
@@ -147,7 +147,7 @@ impl DenseView {
             .iter()
             .map(|q| pack_query(&query_codes(q), int8.padded_dim))
             .collect();
-        let isa = Isa::active();
+        let isa = active_isa();
         let candidates = self.scan_groups(
             queries.len(),
             rescore.max(k),
@@ -168,7 +168,7 @@ impl DenseView {
             .iter()
             .map(|q| pack_query4(&query_codes(q), int4.padded_dim))
             .collect();
-        let isa = Isa::active();
+        let isa = active_isa();
         let candidates = self.scan_groups(
             queries.len(),
             rescore.max(k),

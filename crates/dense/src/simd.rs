@@ -17,73 +17,15 @@ use crate::kernel::dot_f32_inlined;
 use crate::quant::{GROUP_DIMS, GROUP_ROWS};
 use std::sync::LazyLock;
 
-/// An instruction-set level the block kernels are compiled for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Isa {
-    /// The build's baseline target (SSE2 on x86-64; whatever the target is elsewhere).
-    Portable,
-    /// x86-64 AVX2.
-    Avx2,
-    /// x86-64 AVX-512 F + BW.
-    Avx512,
-    /// AVX-512 F + BW with VNNI (`vpdpbusd`: 64 int8 multiply-adds an instruction).
-    Avx512Vnni,
+pub use esci_core::isa::Isa;
+
+/// The level the scans use: `ESCI_DENSE_ISA` when set and supported, else
+/// [`Isa::detected`]. Read once per process.
+pub fn active_isa() -> Isa {
+    *ACTIVE
 }
 
-impl Isa {
-    /// The best level this CPU supports.
-    pub fn detected() -> Isa {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw") {
-                if is_x86_feature_detected!("avx512vnni") {
-                    return Isa::Avx512Vnni;
-                }
-                return Isa::Avx512;
-            }
-            if is_x86_feature_detected!("avx2") {
-                return Isa::Avx2;
-            }
-        }
-        Isa::Portable
-    }
-
-    /// The level the scans use: `ESCI_DENSE_ISA` when set and supported, else
-    /// [`Isa::detected`]. Read once per process.
-    pub fn active() -> Isa {
-        *ACTIVE
-    }
-
-    /// The level's name, as `ESCI_DENSE_ISA` spells it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Isa::Portable => "portable",
-            Isa::Avx2 => "avx2",
-            Isa::Avx512 => "avx512",
-            Isa::Avx512Vnni => "avx512vnni",
-        }
-    }
-
-    /// Parses a name of [`Isa::name`].
-    pub fn parse(name: &str) -> Option<Isa> {
-        [Isa::Portable, Isa::Avx2, Isa::Avx512, Isa::Avx512Vnni]
-            .into_iter()
-            .find(|isa| isa.name() == name.trim().to_ascii_lowercase())
-    }
-
-    /// `self` if the CPU supports it, else the best level it does.
-    fn supported(self) -> Isa {
-        self.min(Isa::detected())
-    }
-}
-
-static ACTIVE: LazyLock<Isa> = LazyLock::new(|| {
-    match std::env::var("ESCI_DENSE_ISA") {
-        Ok(name) => Isa::parse(&name).map(Isa::supported),
-        Err(_) => None,
-    }
-    .unwrap_or_else(Isa::detected)
-});
+static ACTIVE: LazyLock<Isa> = LazyLock::new(|| Isa::from_env("ESCI_DENSE_ISA"));
 
 /// `out[i] = dot_f32(query, rows[i·d..])` for every d-long row, on `isa`.
 pub(crate) fn score_f32(isa: Isa, query: &[f32], rows: &[f32], out: &mut [f32]) {
@@ -388,7 +330,7 @@ mod tests {
     use crate::quant4::Int4Matrix;
     use crate::synthetic::synthetic_unit_vectors;
 
-    const LEVELS: [Isa; 4] = [Isa::Portable, Isa::Avx2, Isa::Avx512, Isa::Avx512Vnni];
+    const LEVELS: [Isa; 4] = Isa::ALL;
 
     #[test]
     fn every_level_gives_bit_identical_f32_scores() {
@@ -482,12 +424,7 @@ mod tests {
     }
 
     #[test]
-    fn names_round_trip_and_unknown_is_none() {
-        for isa in LEVELS {
-            assert_eq!(Isa::parse(isa.name()), Some(isa));
-        }
-        assert_eq!(Isa::parse(" AVX2 "), Some(Isa::Avx2));
-        assert_eq!(Isa::parse("neon"), None);
-        assert!(Isa::active() <= Isa::detected());
+    fn the_active_level_is_one_the_cpu_has() {
+        assert!(active_isa() <= Isa::detected());
     }
 }

@@ -19,6 +19,7 @@ mod error;
 pub mod fetch;
 mod layer_norm;
 mod splade;
+mod splade_decoder;
 mod tokenize;
 mod weights;
 
@@ -31,5 +32,6 @@ pub use encoder::{DenseTextEncoder, PairScorer, SparseTextEncoder};
 pub use error::{ModelError, Result};
 pub use layer_norm::LayerNorm;
 pub use splade::{SparseVector, SpladeEncoder, SpladeOptions};
+pub use splade_decoder::{DecoderRows, Int8Decoder, TOKEN_BLOCK, splade_isa};
 pub use tokenize::{Batch, Encoded, TextTokenizer, length_buckets};
 pub use weights::{NameLayout, Weights};

@@ -58,8 +58,36 @@ impl Inputs {
 
     /// Runs the graph and returns its `output` as `rows` rows of equal width.
     pub(crate) fn run(self, session: &mut Session, output: &str) -> Result<Vec<Vec<f32>>> {
+        let rows = self.rows;
+        let (width, data) = self.run_flat(session, output, 2)?;
+        debug_assert_eq!(data.len(), rows * width);
+        Ok(data
+            .chunks_exact(width.max(1))
+            .map(<[f32]>::to_vec)
+            .collect())
+    }
+
+    /// Runs the graph and returns its per-token `output` (`[rows, seq, width]`) as the
+    /// row-major values and `width`.
+    pub(crate) fn run_tokens(
+        self,
+        session: &mut Session,
+        output: &str,
+    ) -> Result<(usize, Vec<f32>)> {
+        self.run_flat(session, output, 3)
+    }
+
+    /// Runs the graph; `output` must have `rank` dims, the first `rows` (and the second
+    /// `seq` for rank 3). Returns its last dim and its values.
+    fn run_flat(
+        self,
+        session: &mut Session,
+        output: &str,
+        rank: usize,
+    ) -> Result<(usize, Vec<f32>)> {
         let context = "running a batch";
-        let shape = [self.rows as i64, self.seq as i64];
+        let (rows, seq) = (self.rows, self.seq);
+        let shape = [rows as i64, seq as i64];
         let tensor =
             |v: Vec<i64>| Tensor::from_array((shape, v)).map_err(|e| OnnxError::ort(context, e));
         let mut inputs = vec![
@@ -78,20 +106,19 @@ impl Inputs {
         let (dims, data) = value
             .try_extract_tensor::<f32>()
             .map_err(|e| OnnxError::ort(context, e))?;
-        if dims.len() != 2 || dims[0] as usize != self.rows {
+        let leading: &[usize] = if rank == 3 { &[rows, seq] } else { &[rows] };
+        let ok = dims.len() == rank
+            && dims
+                .iter()
+                .zip(leading)
+                .all(|(&d, &want)| d as usize == want);
+        if !ok {
             return Err(OnnxError::ort(
                 context,
-                format!(
-                    "output `{output}` has shape {dims:?}, expected [{}, _]",
-                    self.rows
-                ),
+                format!("output `{output}` has shape {dims:?}, expected {leading:?} then a width"),
             ));
         }
-        let width = dims[1] as usize;
-        Ok(data
-            .chunks_exact(width.max(1))
-            .map(<[f32]>::to_vec)
-            .collect())
+        Ok((dims[rank - 1] as usize, data.to_vec()))
     }
 }
 

@@ -8,6 +8,8 @@
 //!   the L2 normalisation happens in Rust, exactly as the candle encoder does it.
 //! - SPLADE: MLM transform + decoder tied to the word embeddings + bias, `relu`, masked
 //!   max over positions → `activations` `[batch, vocab]`; `log1p` and pruning in Rust.
+//!   `SpladeHidden` stops after the transform (`mlm_hidden` `[batch, seq, hidden]`): the
+//!   int8 runtime decodes in Rust, fused with the max (`esci_models::Int8Decoder`).
 //! - cross: pooler (`tanh`) or raw CLS → `pooled`, or (`CrossMean`, what `esci train
 //!   reranker` makes) the mean over the pair's tokens; the linear scoring head is
 //!   applied in Rust, so a head can be swapped without rewriting the graph.
@@ -16,7 +18,7 @@ use crate::error::{OnnxError, Result};
 use crate::graph::{GraphBuilder, Precision};
 use crate::proto::{Attr, DataType, Dim};
 use candle_nn::Init;
-use esci_models::{BertConfig, Pooling, Weights};
+use esci_models::{BertConfig, DecoderRows, Pooling, Weights};
 
 /// Bumped whenever the graph this module writes changes, so cached files are rebuilt.
 pub const GRAPH_VERSION: u32 = 2;
@@ -31,6 +33,9 @@ pub enum Head {
     Dense(Pooling),
     /// Max-pooled `relu` MLM activations over the vocabulary.
     Splade,
+    /// SPLADE without its decoder: the MLM transform of every token, `[batch, seq,
+    /// hidden]`, for the int8 decoder in Rust (`esci_models::Int8Decoder`).
+    SpladeHidden,
     /// Pooler output (or CLS) of a (query, document) pair; uses token type ids.
     Cross,
     /// Mean of the token vectors of a (query, document) pair (over the attention mask);
@@ -45,6 +50,7 @@ impl Head {
             Head::Dense(Pooling::Mean) => "dense-mean",
             Head::Dense(Pooling::Cls) => "dense-cls",
             Head::Splade => "splade",
+            Head::SpladeHidden => "splade-hidden",
             Head::Cross => "cross",
             Head::CrossMean => "cross-mean",
         }
@@ -54,6 +60,7 @@ impl Head {
     pub fn output(self) -> &'static str {
         match self {
             Head::Splade => "activations",
+            Head::SpladeHidden => "mlm_hidden",
             _ => "pooled",
         }
     }
@@ -121,6 +128,11 @@ pub fn build(
         Head::Cross => {
             let pooled = pooler(&mut g, weights, h, &x)?;
             g.output(&pooled, head.output(), DataType::Float, &batch_hidden);
+        }
+        Head::SpladeHidden => {
+            let hidden = mlm_transform(&mut g, weights, config, &x)?;
+            let dims = [Dim::Named("batch"), Dim::Named("seq"), Dim::Fixed(h as i64)];
+            g.output(&hidden, head.output(), DataType::Float, &dims);
         }
         Head::Splade => {
             let max = splade_head(&mut g, weights, config, &x, &masks, word_table, active)?;
@@ -332,10 +344,30 @@ fn pooler(g: &mut GraphBuilder, weights: &Weights<'_>, h: usize, x: &str) -> Res
     Ok(g.op("Tanh", &[&dense], "pooler", &[]))
 }
 
-/// The MLM head (transform: dense → GELU → LayerNorm; decoder tied to the word
-/// embeddings unless the checkpoint has its own) pooled by [`splade_max`]; with
-/// `active` ids, only their decoder rows and biases (gathered here, into a smaller
-/// initializer).
+/// The MLM transform (dense → GELU → LayerNorm) of every token: what SPLADE's decoder
+/// reads.
+fn mlm_transform(
+    g: &mut GraphBuilder,
+    weights: &Weights<'_>,
+    config: &BertConfig,
+    x: &str,
+) -> Result<String> {
+    let h = config.hidden_size;
+    let t = weights.pp("cls.predictions").pp("transform");
+    let dense = linear(g, x, &t, "dense", (h, h), "mlm_transform")?;
+    let act = g.gelu(&dense, "mlm_gelu");
+    Ok(g.layer_norm(
+        &act,
+        &read(&t, "LayerNorm.weight", &[h])?,
+        &read(&t, "LayerNorm.bias", &[h])?,
+        config.layer_norm_eps,
+        "mlm_ln",
+    ))
+}
+
+/// The MLM head ([`mlm_transform`], then the decoder tied to the word embeddings
+/// unless the checkpoint has its own) pooled by [`splade_max`]; with `active` ids,
+/// only their decoder rows and biases (gathered into a smaller initializer).
 fn splade_head(
     g: &mut GraphBuilder,
     weights: &Weights<'_>,
@@ -345,54 +377,16 @@ fn splade_head(
     word_table: Vec<f32>,
     active: Option<&[u32]>,
 ) -> Result<String> {
-    let (h, v) = (config.hidden_size, config.vocab_size);
-    let p = weights.pp("cls.predictions");
-    let t = p.pp("transform");
-    let dense = linear(g, x, &t, "dense", (h, h), "mlm_transform")?;
-    let act = g.gelu(&dense, "mlm_gelu");
-    let normed = g.layer_norm(
-        &act,
-        &read(&t, "LayerNorm.weight", &[h])?,
-        &read(&t, "LayerNorm.bias", &[h])?,
-        config.layer_norm_eps,
-        "mlm_ln",
-    );
-    let decoder = if p.contains("decoder.weight") {
-        read(&p, "decoder.weight", &[v, h])?
-    } else {
-        word_table
-    };
-    let bias = read(&p, "bias", &[v])?;
-    let (decoder, bias) = match active {
-        None => (decoder, bias),
-        Some([]) => {
-            return Err(OnnxError::InvalidArgument(
-                "an active vocabulary needs at least one id".into(),
-            ));
-        }
-        Some(ids) => {
-            if let Some(&id) = ids.iter().find(|&&id| id as usize >= v) {
-                return Err(OnnxError::InvalidArgument(format!(
-                    "active vocabulary id {id} is outside the model's vocabulary of {v}"
-                )));
-            }
-            let rows = ids.iter().map(|&id| id as usize);
-            (
-                rows.clone()
-                    .flat_map(|r| decoder[r * h..(r + 1) * h].iter().copied())
-                    .collect(),
-                rows.map(|r| bias[r]).collect(),
-            )
-        }
-    };
+    let normed = mlm_transform(g, weights, config, x)?;
+    let rows = DecoderRows::read(weights, config, Some(word_table), active)?;
     Ok(splade_max(
         g,
         &normed,
-        &decoder,
-        &bias,
+        &rows.weights,
+        &rows.bias,
         &masks.additive,
-        h,
-        bias.len(),
+        config.hidden_size,
+        rows.bias.len(),
     ))
 }
 

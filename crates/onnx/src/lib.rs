@@ -31,6 +31,6 @@ pub use cross::{OnnxCrossEncoder, ScoreTiming};
 pub use dense::OnnxDenseEncoder;
 pub use error::{OnnxError, Result};
 pub use graph::Precision;
-pub use options::{MAX_DEFAULT_SESSIONS, OnnxOptions};
+pub use options::{MAX_DEFAULT_SESSIONS, OnnxOptions, SpladeDecoder};
 pub use pool::SessionPool;
 pub use splade::{MAX_SPLADE_BATCH, OnnxSpladeEncoder};

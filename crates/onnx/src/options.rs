@@ -21,6 +21,41 @@ pub struct OnnxOptions {
     pub sessions: usize,
     /// Intra-op threads per session.
     pub threads_per_session: usize,
+    /// Where an int8 SPLADE encoder runs its decoder (fp32 always uses the graph's).
+    pub splade_decoder: SpladeDecoder,
+}
+
+/// Where an int8 SPLADE encoder computes its vocabulary-wide decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpladeDecoder {
+    /// In the graph: ONNX Runtime's int8 matmul writes `[tokens, vocab]` logits, then
+    /// the mask and the max read them back.
+    Graph,
+    /// In Rust, fused with the max over tokens (`esci_models::Int8Decoder`): the graph
+    /// stops at the MLM transform. Faster (BENCHMARKS.md "Encoders"); the default.
+    Fused,
+}
+
+impl SpladeDecoder {
+    /// `ESCI_SPLADE_DECODER=graph` selects [`SpladeDecoder::Graph`] (to compare the two
+    /// in a benchmark); anything else, or unset, [`SpladeDecoder::Fused`].
+    pub fn from_env() -> SpladeDecoder {
+        match std::env::var("ESCI_SPLADE_DECODER")
+            .as_deref()
+            .map(str::trim)
+        {
+            Ok("graph") => SpladeDecoder::Graph,
+            _ => SpladeDecoder::Fused,
+        }
+    }
+
+    /// `graph` or `fused`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SpladeDecoder::Graph => "graph",
+            SpladeDecoder::Fused => "fused",
+        }
+    }
 }
 
 impl OnnxOptions {
@@ -41,6 +76,7 @@ impl OnnxOptions {
             cache_dir: None,
             sessions,
             threads_per_session: (cores / sessions).max(1),
+            splade_decoder: SpladeDecoder::from_env(),
         }
     }
 }

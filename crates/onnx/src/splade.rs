@@ -1,17 +1,24 @@
 //! [`OnnxSpladeEncoder`]: `esci_models::SpladeEncoder` on ONNX Runtime.
 //!
-//! The graph returns `max over real tokens of relu(logits)` for the whole vocabulary,
-//! or for an [`ActiveVocabulary`] only (its decoder rows: see that type for when this
-//! is exact); `log1p` and pruning happen here on the non-zero entries only, exactly as
-//! the candle encoder does them, so both produce the same [`SparseVector`]s (over the
+//! At fp32 the graph returns `max over real tokens of relu(logits)` for the whole
+//! vocabulary, or for an [`ActiveVocabulary`] only (its decoder rows: see that type for
+//! when this is exact). At int8 the graph stops at the MLM transform and the decoder
+//! runs here, fused with the max ([`Int8Decoder`]: the `[tokens, vocab]` logits are
+//! never written; [`SpladeDecoder::Graph`] keeps it in the graph, for comparison).
+//! `log1p` and pruning happen here on the non-zero entries only, exactly as the candle
+//! encoder does them, so all produce the same kind of [`SparseVector`]s (over the
 //! active ids).
 
 use crate::batch::{Inputs, map_in_buckets};
 use crate::bert_graph::Head;
 use crate::common::Loaded;
 use crate::error::{OnnxError, Result};
-use crate::options::OnnxOptions;
-use esci_models::{ActiveVocabulary, SparseVector, SpladeOptions, TextTokenizer};
+use crate::graph::Precision;
+use crate::options::{OnnxOptions, SpladeDecoder};
+use esci_models::{
+    ActiveVocabulary, DecoderRows, Encoded, Int8Decoder, SparseVector, SpladeOptions,
+    TextTokenizer, Weights,
+};
 use std::path::Path;
 
 /// Most texts one SPLADE run takes, whatever `batch_size` asks for. The decoder's
@@ -31,6 +38,8 @@ pub struct OnnxSpladeEncoder {
     options: SpladeOptions,
     /// The ids the decoder is computed for (`None`: all).
     active: Option<ActiveVocabulary>,
+    /// The int8 decoder run in Rust (`None`: the graph ends in the decoder).
+    decoder: Option<Int8Decoder>,
 }
 
 impl OnnxSpladeEncoder {
@@ -55,14 +64,44 @@ impl OnnxSpladeEncoder {
                 options.min_weight
             )));
         }
+        let fused =
+            onnx.precision == Precision::Int8 && onnx.splade_decoder == SpladeDecoder::Fused;
+        // The fused graph ends before the decoder, so one graph serves every vocabulary.
+        let (head, graph_vocabulary) = match fused {
+            true => (Head::SpladeHidden, None),
+            false => (Head::Splade, active.as_ref()),
+        };
         let loaded = Loaded::with_vocabulary(
             model_dir,
-            Head::Splade,
+            head,
             options.max_length,
             options.batch_size,
             onnx,
-            active.as_ref(),
+            graph_vocabulary,
         )?;
+        let config = &loaded.config;
+        if let Some(v) = &active
+            && v.vocab_size() as usize != config.vocab_size
+        {
+            return Err(OnnxError::InvalidArgument(format!(
+                "the active vocabulary indexes {} ids, the model's vocabulary has {}",
+                v.vocab_size(),
+                config.vocab_size
+            )));
+        }
+        let decoder = match fused {
+            false => None,
+            true => {
+                let weights = Weights::open(&model_dir.join("model.safetensors"))?;
+                let ids = active.as_ref().map(ActiveVocabulary::ids);
+                let rows = DecoderRows::read(&weights, config, None, ids)?;
+                Some(Int8Decoder::new(
+                    &rows.weights,
+                    &rows.bias,
+                    config.hidden_size,
+                )?)
+            }
+        };
         let mut vocabulary = loaded.tokenizer.vocabulary();
         let v = loaded.config.vocab_size;
         vocabulary.resize(v.max(vocabulary.len()), String::new());
@@ -71,7 +110,17 @@ impl OnnxSpladeEncoder {
             vocabulary,
             options,
             active,
+            decoder,
         })
+    }
+
+    /// Where the decoder runs: [`SpladeDecoder::Fused`] when this encoder decodes in
+    /// Rust.
+    pub fn decoder(&self) -> SpladeDecoder {
+        match self.decoder {
+            Some(_) => SpladeDecoder::Fused,
+            None => SpladeDecoder::Graph,
+        }
     }
 
     /// The active vocabulary, when the decoder is restricted to one.
@@ -105,8 +154,12 @@ impl OnnxSpladeEncoder {
     }
 
     /// Most texts one run takes: [`MAX_SPLADE_BATCH`] for the whole vocabulary, more
-    /// for a narrower head, so the logits stay the same size.
+    /// for a narrower head, so the logits stay the same size; the options' batch size
+    /// when the decoder runs in Rust (no logits are written).
     pub fn max_batch(&self) -> usize {
+        if self.decoder.is_some() {
+            return self.options.batch_size;
+        }
         let vocab = self.vocab_size();
         let width = self.active.as_ref().map_or(vocab, ActiveVocabulary::len);
         (MAX_SPLADE_BATCH * vocab / width.max(1)).max(MAX_SPLADE_BATCH)
@@ -122,7 +175,11 @@ impl OnnxSpladeEncoder {
             self.options.batch_size.min(self.max_batch()),
             &self.loaded.pool,
             |s, members| {
-                let rows = Inputs::new(members, pad, false)?.run(s, Head::Splade.output())?;
+                let inputs = Inputs::new(members, pad, false)?;
+                let rows = match &self.decoder {
+                    None => inputs.run(s, Head::Splade.output())?,
+                    Some(decoder) => decode_batch(decoder, inputs, s, members)?,
+                };
                 Ok(rows
                     .iter()
                     .map(|r| {
@@ -140,6 +197,34 @@ impl OnnxSpladeEncoder {
             },
         )
     }
+}
+
+/// Runs the transform graph on a batch and the int8 decoder on each text's real
+/// tokens (padding is on the right), returning each text's pooled activations.
+fn decode_batch(
+    decoder: &Int8Decoder,
+    inputs: Inputs,
+    session: &mut ort::session::Session,
+    members: &[&Encoded],
+) -> Result<Vec<Vec<f32>>> {
+    let seq = members.iter().map(|e| e.len()).max().unwrap_or(0);
+    let (width, hidden) = inputs.run_tokens(session, Head::SpladeHidden.output())?;
+    if width != decoder.hidden() {
+        return Err(OnnxError::InvalidArgument(format!(
+            "the SPLADE graph returns {width}-wide tokens, the decoder reads {}",
+            decoder.hidden()
+        )));
+    }
+    members
+        .iter()
+        .enumerate()
+        .map(|(row, e)| {
+            let start = row * seq * width;
+            let mut out = Vec::new();
+            decoder.activations(&hidden[start..start + e.len() * width], &mut out)?;
+            Ok(out)
+        })
+        .collect()
 }
 
 impl esci_models::SparseTextEncoder for OnnxSpladeEncoder {

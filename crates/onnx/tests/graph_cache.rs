@@ -32,7 +32,7 @@ fn graphs_are_cached_by_fingerprint_and_rebuilt_when_missing() {
     let files = onnx_files(tmp.path());
     assert_eq!(files.len(), 1, "{files:?}");
     let fingerprint = esci_models::fetch::model_fingerprint(&dir).unwrap();
-    assert!(files[0].starts_with("splade-int8-g"), "{files:?}");
+    assert!(files[0].starts_with("splade-hidden-int8-g"), "{files:?}");
     assert!(
         files[0].ends_with(&format!("{}.onnx", &fingerprint[..16])),
         "{files:?}"
