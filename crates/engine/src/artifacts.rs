@@ -71,11 +71,18 @@ pub struct NeuralArtifact {
     /// splade_vocab = "active"`), which the query encoder loads; absent: the full one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vocabulary: Option<crate::splade_vocab::VocabArtifact>,
+    /// SPLADE on int8 only: where the decoder ran (`fused`: in Rust, `graph`: in ONNX
+    /// Runtime; `esci_onnx::SpladeDecoder`). Their int8 vectors differ slightly, so a
+    /// change rebuilds the index; absent in manifests from before the fused decoder
+    /// (which used the graph's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub splade_decoder: Option<String>,
 }
 
 impl NeuralArtifact {
     /// What determines the index's content (with the catalog fingerprint): model, text
-    /// fields, token limit, runtime and how the active vocabulary was fitted, if any.
+    /// fields, token limit, runtime, how the active vocabulary was fitted, if any, and
+    /// where an int8 SPLADE decoder ran.
     #[allow(clippy::type_complexity)]
     pub fn inputs(
         &self,
@@ -85,6 +92,7 @@ impl NeuralArtifact {
         usize,
         crate::EncoderRuntime,
         Option<(usize, bool, Option<usize>)>,
+        Option<&str>,
     ) {
         (
             &self.model_fingerprint,
@@ -92,6 +100,7 @@ impl NeuralArtifact {
             self.max_length,
             self.runtime,
             self.vocabulary.as_ref().map(|v| v.settings()),
+            self.splade_decoder.as_deref(),
         )
     }
 

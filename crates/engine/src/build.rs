@@ -148,6 +148,7 @@ impl NeuralBuild<'_> {
             build_seconds: 0.0,
             runtime: self.config.neural.runtime,
             vocabulary: None,
+            splade_decoder: None,
         })
     }
 
@@ -197,6 +198,9 @@ impl NeuralBuild<'_> {
             )),
         };
         planned.vocabulary = settings.map(VocabArtifact::planned);
+        if neural.runtime == crate::EncoderRuntime::OnnxInt8 {
+            planned.splade_decoder = Some(esci_onnx::SpladeDecoder::from_env().name().into());
+        }
         let reused = self.reusable(&planned, previous).filter(|(p, _)| {
             p.vocabulary
                 .as_ref()
