@@ -40,6 +40,10 @@ pub struct OnnxSpladeEncoder {
     active: Option<ActiveVocabulary>,
     /// The int8 decoder run in Rust (`None`: the graph ends in the decoder).
     decoder: Option<Int8Decoder>,
+    /// Where the model and its graphs are, to name the graph with the decoder
+    /// ([`OnnxSpladeEncoder::whole_graph`]).
+    model_dir: std::path::PathBuf,
+    onnx: OnnxOptions,
 }
 
 impl OnnxSpladeEncoder {
@@ -111,7 +115,25 @@ impl OnnxSpladeEncoder {
             options,
             active,
             decoder,
+            model_dir: model_dir.to_owned(),
+            onnx: onnx.clone(),
         })
+    }
+
+    /// The graph of the whole model, decoder included: [`OnnxSpladeEncoder::graph`] when
+    /// the decoder is in the graph, else the graph-decoder twin of the fused encoder
+    /// (written if missing). What a reference runtime runs to do this encoder's work.
+    pub fn whole_graph(&self) -> Result<std::path::PathBuf> {
+        match self.decoder {
+            None => Ok(self.graph().to_path_buf()),
+            Some(_) => crate::export::graph_file_for(
+                &self.model_dir,
+                Head::Splade,
+                self.onnx.precision,
+                self.onnx.cache_dir.as_deref(),
+                self.active.as_ref(),
+            ),
+        }
     }
 
     /// Where the decoder runs: [`SpladeDecoder::Fused`] when this encoder decodes in

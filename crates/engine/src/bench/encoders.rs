@@ -186,8 +186,15 @@ impl Encoders for Onnx {
         let (scores, timing) = self.2.score_timed(pairs).map_err(onnx_err)?;
         Ok((scores, timing.tokenize, timing.tokenize + timing.run))
     }
+    /// SPLADE's is the whole model's graph: at int8 our encoder runs its decoder in
+    /// Rust, and the reference runs all of it in its runtime.
     fn graphs(&self) -> Option<[PathBuf; 3]> {
-        Some([self.0.graph(), self.1.graph(), self.2.graph()].map(Path::to_path_buf))
+        let splade = self
+            .1
+            .whole_graph()
+            .map_err(|e| tracing::warn!("no whole SPLADE graph for the reference: {e}"))
+            .ok()?;
+        Some([self.0.graph().to_path_buf(), splade, self.2.graph().to_path_buf()])
     }
 }
 
