@@ -225,6 +225,15 @@ impl BertModel {
                 )));
             }
         }
+        let x = self.embed(input_ids, token_type_ids)?;
+        self.forward_layers(&x, attention_mask, 0..self.layers.len())
+    }
+
+    /// The embedding stage `[batch, seq, hidden]`: word + position + segment
+    /// embeddings, LayerNorm. With [`Self::forward_layers`] it splits
+    /// [`Self::forward`] so a trainer can keep the output of frozen lower layers.
+    pub fn embed(&self, input_ids: &Tensor, token_type_ids: &Tensor) -> Result<Tensor> {
+        let (_, seq) = input_ids.dims2()?;
         let positions = Tensor::arange(0u32, seq as u32, &Device::Cpu)?;
         let e = &self.embeddings;
         let x = e
@@ -232,13 +241,33 @@ impl BertModel {
             .forward(input_ids)?
             .broadcast_add(&e.position.forward(&positions)?)?
             .add(&e.token_type.forward(token_type_ids)?)?;
-        let mut x = e.norm.forward(&x)?;
+        Ok(e.norm.forward(&x)?)
+    }
+
+    /// Runs encoder layers `layers` on hidden states `x` `[batch, seq, hidden]`
+    /// (`attention_mask` `[batch, seq]` as in [`Self::forward`]). A real token's output
+    /// does not depend on padding, so a row's states may be computed alone and padded
+    /// later.
+    pub fn forward_layers(
+        &self,
+        x: &Tensor,
+        attention_mask: &Tensor,
+        layers: std::ops::Range<usize>,
+    ) -> Result<Tensor> {
+        let (batch, seq, _) = x.dims3()?;
+        let Some(selected) = self.layers.get(layers.clone()) else {
+            return Err(ModelError::InvalidArgument(format!(
+                "layers {layers:?} of a {}-layer model",
+                self.layers.len()
+            )));
+        };
         // 0 for tokens, MASKED_SCORE for padding, broadcast over heads and queries.
         let mask_bias = attention_mask
             .to_dtype(DType::F32)?
             .affine(-MASKED_SCORE, MASKED_SCORE)?
             .reshape((batch, 1, 1, seq))?;
-        for layer in &self.layers {
+        let mut x = x.clone();
+        for layer in selected {
             let attended = layer.attention.forward(&x, &mask_bias)?;
             let inner = layer.intermediate.forward(&attended)?.gelu_erf()?;
             x = layer

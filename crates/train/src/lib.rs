@@ -10,7 +10,9 @@
 //!   ([`pairs`]), plus a term that keeps product-to-product cosines.
 //!
 //! [`rerank`] trains the cross-encoder reranker (a BERT fine-tuned on graded
-//! judgments) on the same fit/dev carve.
+//! judgments) on the same fit/dev carve; [`biencoder`] fine-tunes the dense encoder
+//! itself with the Matryoshka ranking loss. Both take their trainable BERT from
+//! [`bert_params`].
 //!
 //! Either result is a [`Projection`], applied to query and product vectors alike and
 //! saved with the fingerprint of the model it was fitted for, so it is never applied
@@ -19,6 +21,8 @@
 
 pub mod adapter;
 mod batch;
+pub mod bert_params;
+pub mod biencoder;
 pub mod dev;
 pub mod eigen;
 mod error;
@@ -28,6 +32,7 @@ pub mod pairs;
 pub mod pca;
 mod projection;
 pub mod rerank;
+mod steps;
 mod trainer;
 
 pub use error::TrainError;

@@ -5,6 +5,7 @@ use crate::adapter::{AdapterConfig, AdapterData, EvalPoint, TrainReport, adapter
 use crate::batch::{self, gather};
 use crate::dev::recall_by_dim;
 use crate::pairs::Pair;
+use crate::steps::{schedule, shuffle};
 use crate::{Projection, TrainError};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
@@ -304,24 +305,6 @@ impl Judge<'_> {
     }
 }
 
-/// Learning-rate factor: linear warm-up over `warmup` steps, then linear decay to 0.
-fn schedule(step: usize, warmup: usize, total: usize) -> f64 {
-    if step < warmup {
-        (step + 1) as f64 / warmup as f64
-    } else {
-        let rest = total.saturating_sub(warmup).max(1);
-        (1.0 - (step - warmup) as f64 / rest as f64).max(0.0)
-    }
-}
-
-/// Fisher–Yates with the seeded stream.
-fn shuffle(order: &mut [usize], rng: &mut SplitMix64) {
-    for i in (1..order.len()).rev() {
-        let j = rng.below(i as u64 + 1) as usize;
-        order.swap(i, j);
-    }
-}
-
 fn check_data(data: &AdapterData<'_>, d_in: usize) -> Result<(), TrainError> {
     let bad = |m: String| Err(TrainError::Invalid(m));
     if data.dim != d_in {
@@ -354,31 +337,4 @@ fn check_data(data: &AdapterData<'_>, d_in: usize) -> Result<(), TrainError> {
         return bad(format!("pair {p:?} points outside the data"));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn schedule_warms_up_then_decays_to_zero() {
-        assert_eq!(schedule(0, 4, 20), 0.25);
-        assert_eq!(schedule(3, 4, 20), 1.0);
-        assert_eq!(schedule(4, 4, 20), 1.0);
-        assert_eq!(schedule(12, 4, 20), 0.5);
-        assert_eq!(schedule(20, 4, 20), 0.0);
-        assert_eq!(schedule(0, 0, 10), 1.0);
-    }
-
-    #[test]
-    fn shuffle_is_a_seeded_permutation() {
-        let mut a: Vec<usize> = (0..50).collect();
-        let mut b = a.clone();
-        shuffle(&mut a, &mut SplitMix64::new(1));
-        shuffle(&mut b, &mut SplitMix64::new(1));
-        assert_eq!(a, b);
-        assert_ne!(a, (0..50).collect::<Vec<_>>());
-        b.sort_unstable();
-        assert_eq!(b, (0..50).collect::<Vec<_>>());
-    }
 }

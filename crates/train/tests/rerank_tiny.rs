@@ -2,56 +2,16 @@
 //! trainable tensor gets a gradient, a few steps lower the loss, frozen layers stay
 //! put, runs are deterministic, and a saved checkpoint reloads with its trained head.
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::{VarBuilder, VarMap};
-use esci_core::rng::SplitMix64;
-use esci_models::{Batch, BertConfig, BertModel, Encoded, Weights};
+mod common;
+
+use candle_core::{Device, Tensor};
+use common::{tiny_config, tiny_weights};
+use esci_models::{Batch, Encoded};
 use esci_train::rerank::loss::{listwise_softmax, pointwise_bce};
 use esci_train::rerank::trainer::dev_ndcg;
 use esci_train::rerank::{
     Freeze, RerankConfig, RerankData, RerankLoss, TokenizedList, TrainableCross, train_reranker,
 };
-use std::collections::HashMap;
-
-fn tiny_config() -> serde_json::Value {
-    serde_json::json!({
-        "vocab_size": 20, "hidden_size": 8, "num_hidden_layers": 2,
-        "num_attention_heads": 2, "intermediate_size": 16,
-        "max_position_embeddings": 16, "type_vocab_size": 2,
-        "layer_norm_eps": 1e-12, "hidden_act": "gelu"
-    })
-}
-
-/// Seeded random weights for every tensor the tiny BERT reads, plus a pooler.
-fn tiny_weights(seed: u64) -> HashMap<String, Tensor> {
-    let config: BertConfig = serde_json::from_value(tiny_config()).unwrap();
-    let varmap = VarMap::new();
-    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-    BertModel::new(&Weights::from_var_builder(vb), &config).unwrap();
-    let mut shapes: Vec<(String, Vec<usize>)> = varmap
-        .data()
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(n, v)| (n.clone(), v.dims().to_vec()))
-        .collect();
-    shapes.push(("pooler.dense.weight".into(), vec![8, 8]));
-    shapes.push(("pooler.dense.bias".into(), vec![8]));
-    shapes.sort();
-    let mut rng = SplitMix64::new(seed);
-    shapes
-        .into_iter()
-        .map(|(name, dims)| {
-            let n: usize = dims.iter().product();
-            let values: Vec<f32> = if name.ends_with("LayerNorm.weight") {
-                vec![1.0; n]
-            } else {
-                (0..n).map(|_| (rng.normal_pair().0 * 0.2) as f32).collect()
-            };
-            (name, Tensor::from_vec(values, dims, &Device::Cpu).unwrap())
-        })
-        .collect()
-}
 
 fn model(freeze_below: usize) -> TrainableCross {
     TrainableCross::new(

@@ -8,6 +8,7 @@ use super::data::{RerankData, TokenizedList};
 use super::loss::{listwise_softmax, pointwise_bce};
 use super::model::TrainableCross;
 use crate::TrainError;
+use crate::steps::{schedule, shuffle};
 use candle_core::{Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use esci_core::rng::SplitMix64;
@@ -432,24 +433,6 @@ fn epoch_lists(
     out
 }
 
-/// Learning-rate factor: linear warm-up over `warmup` steps, then linear decay to 0.
-fn schedule(step: usize, warmup: usize, total: usize) -> f64 {
-    if step < warmup {
-        (step + 1) as f64 / warmup as f64
-    } else {
-        let rest = total.saturating_sub(warmup).max(1);
-        (1.0 - (step - warmup) as f64 / rest as f64).max(0.0)
-    }
-}
-
-/// Fisher–Yates with the seeded stream.
-fn shuffle<T>(items: &mut [T], rng: &mut SplitMix64) {
-    for i in (1..items.len()).rev() {
-        let j = rng.below(i as u64 + 1) as usize;
-        items.swap(i, j);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,12 +477,5 @@ mod tests {
             .chain((0..3).map(|i| (1, i)))
             .collect();
         assert_eq!(seen, expected);
-    }
-
-    #[test]
-    fn schedule_warms_up_then_decays() {
-        assert_eq!(schedule(0, 4, 20), 0.25);
-        assert_eq!(schedule(12, 4, 20), 0.5);
-        assert_eq!(schedule(20, 4, 20), 0.0);
     }
 }
