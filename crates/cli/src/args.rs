@@ -100,7 +100,7 @@ pub enum Command {
     Models(ModelsCommand),
     /// Encode a text with the dense and SPLADE models and summarise the vectors
     Embed(EmbedArgs),
-    /// Train models (dense projections: PCA or the Matryoshka adapter)
+    /// Train models (dense: PCA, the Matryoshka adapter or a fine-tuned encoder; the reranker)
     #[command(subcommand)]
     Train(crate::commands::train::TrainCommand),
 }
@@ -227,7 +227,7 @@ pub struct EvalArgs {
 #[derive(Debug, Args)]
 pub struct AblationArgs {
     /// Dense model variants, comma-separated: base (naive truncation) and any trained
-    /// projection (pca, adapter)
+    /// projection or fine-tuned encoder (pca, adapter, finetune)
     #[arg(long = "model", value_delimiter = ',', default_value = "base")]
     pub models: Vec<String>,
     /// Matryoshka dimensions, comma-separated

@@ -25,6 +25,8 @@ mod config;
 mod encoder_runtime;
 mod error;
 mod evaluate;
+mod finetune;
+mod finetune_data;
 mod fingerprint;
 mod hybrid;
 mod models;
@@ -58,11 +60,15 @@ pub use encoder_runtime::EncoderRuntime;
 pub use error::EngineError;
 pub use esci_fusion::FusionMethod;
 pub use evaluate::{EvalOptions, evaluate, evaluate_strategy, save_run, split_queries};
+pub use finetune::{
+    FINETUNE_MANIFEST, FINETUNED_DIR, FinetuneManifest, FinetuneSettings, finetuned_dir,
+    read_manifest as read_finetune_manifest,
+};
 pub use fingerprint::catalog_fingerprint;
 pub use hybrid::Hybrid;
 pub use models::{Embedding, embed, fetch_models};
 pub use neural::{DenseRetriever, SpladeRetriever};
-pub use projected::{PROJECTIONS_DIR, ProjectionArtifact, projection_path};
+pub use projected::{EncoderRef, PROJECTIONS_DIR, ProjectionArtifact, projection_path};
 pub use rerank::{
     COMBINED_SIGNAL, RERANK_SIGNAL, Reranked, RerankedHit, Reranker, TASK1_CE_KEY,
     evaluate_reranked, search_reranked,

@@ -6,12 +6,18 @@
 //! answered: the configured dense model = the model the projection was fitted for = the
 //! model that embedded the products; and the projection file = the projection the
 //! index was built with. Any mismatch is refused naming both sides.
+//!
+//! A fine-tuned encoder (`esci train dense --method finetune`) is the same kind of
+//! entry with an [`EncoderRef`]: its products were embedded by the fine-tuned model
+//! (then mapped by the fixed rotation it was trained behind), so queries are encoded by
+//! that model, whose directory must still hold the files with the recorded
+//! fingerprint; the configured dense model must still be the base it was tuned from.
 
 use crate::artifacts::{Manifest, NeuralArtifact};
-use crate::neural::{DenseRetriever, dense_options};
+use crate::encoder_runtime::load_dense_encoder;
+use crate::neural::DenseRetriever;
 use crate::{Config, EngineError};
 use esci_dense::DenseIndex;
-use esci_models::DenseEncoder;
 use esci_models::fetch::model_fingerprint;
 use esci_train::Projection;
 use serde::{Deserialize, Serialize};
@@ -41,6 +47,19 @@ pub struct ProjectionArtifact {
     pub docs: usize,
     /// Wall seconds of fitting or training (query encoding excluded).
     pub train_seconds: f64,
+    /// The fine-tuned encoder of `--method finetune` (absent: the configured dense
+    /// model encodes queries, as for `pca` and `adapter`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoder: Option<EncoderRef>,
+}
+
+/// A fine-tuned dense model directory and the fingerprint of its files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EncoderRef {
+    /// The model directory (config.json, model.safetensors, tokenizer.json).
+    pub dir: PathBuf,
+    /// `esci_models::fetch::model_fingerprint` of it when the index was built.
+    pub fingerprint: String,
 }
 
 /// Path of the projection called `name` under the configured models directory.
@@ -70,7 +89,7 @@ pub(crate) fn open_projected_dense(
     let entry = manifest.projections.get(name).ok_or_else(|| {
         let known: Vec<&str> = manifest.projections.keys().map(String::as_str).collect();
         EngineError::Artifacts(format!(
-            "no projection {name:?} in {} (built: {}): make it with `esci train dense --method pca|adapter --name {name}`",
+            "no projection {name:?} in {} (built: {}): make it with `esci train dense --method pca|adapter|finetune --name {name}`",
             dir.display(),
             if known.is_empty() {
                 "none".into()
@@ -89,7 +108,29 @@ pub(crate) fn open_projected_dense(
             entry.method
         )));
     }
-    let projection = Projection::load_for_model(&projection_path(config, name), &model)?;
+    // The model whose vectors the projection maps: the fine-tuned one, if any.
+    let (encoder_dir, encoder_model) = match &entry.encoder {
+        None => (model_dir.clone(), model.clone()),
+        Some(e) => {
+            let found = model_fingerprint(&e.dir).map_err(|err| {
+                EngineError::Artifacts(format!(
+                    "the {name} index needs the fine-tuned model in {}: {err}; retrain with `esci train dense --method {}`",
+                    e.dir.display(),
+                    entry.method
+                ))
+            })?;
+            if found != e.fingerprint {
+                return Err(EngineError::Artifacts(format!(
+                    "the {name} index was built by the fine-tuned model with fingerprint {}, but {} now has fingerprint {found}: retrain with `esci train dense --method {}`",
+                    e.fingerprint,
+                    e.dir.display(),
+                    entry.method
+                )));
+            }
+            (e.dir.clone(), found)
+        }
+    };
+    let projection = Projection::load_for_model(&projection_path(config, name), &encoder_model)?;
     if projection.fingerprint() != entry.projection_fingerprint {
         return Err(EngineError::Artifacts(format!(
             "{} has fingerprint {}, but {} was built with projection {}: retrain with `esci train dense --method {}`",
@@ -101,7 +142,7 @@ pub(crate) fn open_projected_dense(
         )));
     }
     let index = DenseIndex::load(&dir.join(&entry.file))?;
-    let expected = projected_fingerprint(&model, projection.fingerprint());
+    let expected = projected_fingerprint(&encoder_model, projection.fingerprint());
     if index.model_fingerprint() != expected
         || index.len() != entry.docs
         || index.dim() != entry.dim
@@ -113,7 +154,7 @@ pub(crate) fn open_projected_dense(
             entry.method
         )));
     }
-    let encoder = DenseEncoder::load(&model_dir, dense_options(dense.max_length))?;
+    let encoder = load_dense_encoder(config, &encoder_dir, dense.max_length)?;
     let dim = config.neural.dim.unwrap_or(index.dim());
     Ok(DenseRetriever::new(encoder, &index, dim)?.with_projection(projection))
 }

@@ -139,7 +139,11 @@ fn text_lists(catalog: &Catalog, queries: &[QueryJudgments]) -> Vec<TextList> {
 
 /// FNV-1a over the catalog fingerprint and every (query id, product, label) of the
 /// fit and dev queries: a changed catalog or judgment file changes it.
-fn data_fingerprint(catalog_fp: &str, fit: &[QueryJudgments], dev: &[QueryJudgments]) -> String {
+pub(crate) fn data_fingerprint(
+    catalog_fp: &str,
+    fit: &[QueryJudgments],
+    dev: &[QueryJudgments],
+) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut write = |bytes: &[u8]| {
         for &b in bytes {
@@ -161,6 +165,32 @@ fn data_fingerprint(catalog_fp: &str, fit: &[QueryJudgments], dev: &[QueryJudgme
     format!("{h:016x}")
 }
 
+/// For each query, the products of its BM25 top `depth` that are not judged for it, in
+/// rank order: the weak negatives both trainers mine (the judged lists hold only
+/// products Amazon's retrieval surfaced, never the off-topic ones our first stage finds).
+pub(crate) fn bm25_unjudged(
+    config: &Config,
+    catalog: &Catalog,
+    queries: &[QueryJudgments],
+    depth: usize,
+) -> Result<Vec<Vec<u32>>, EngineError> {
+    let dir = &config.artifacts.dir;
+    let manifest = crate::artifacts::Manifest::load(dir)?;
+    manifest.check_corpus(catalog.len(), &catalog_fingerprint(&catalog.products))?;
+    let bm25 = crate::build::load_bm25(dir, &manifest)?;
+    Ok(queries
+        .iter()
+        .map(|q| {
+            let judged: std::collections::HashSet<u32> = q.labels.iter().map(|(d, _)| *d).collect();
+            bm25.search_pruned(&q.query, depth)
+                .into_iter()
+                .map(|h| h.doc)
+                .filter(|d| !judged.contains(d))
+                .collect()
+        })
+        .collect())
+}
+
 /// Appends to each fit list up to `mined_negatives` unjudged products of the query's
 /// BM25 top `mine_depth`, drawn with the run's seed, as gain-0 pairs.
 fn add_weak_negatives(
@@ -170,21 +200,11 @@ fn add_weak_negatives(
     lists: &mut [TextList],
     options: &TrainRerankerOptions,
 ) -> Result<(), EngineError> {
-    let dir = &config.artifacts.dir;
-    let manifest = crate::artifacts::Manifest::load(dir)?;
-    manifest.check_corpus(catalog.len(), &catalog_fingerprint(&catalog.products))?;
-    let bm25 = crate::build::load_bm25(dir, &manifest)?;
+    let pools = bm25_unjudged(config, catalog, fit, options.mine_depth)?;
     let builder = TextBuilder::new(RERANK_FIELDS.to_vec());
     let mut rng = esci_core::rng::SplitMix64::new(options.train.seed ^ 0xB325);
     let mut added = 0usize;
-    for (q, list) in fit.iter().zip(lists.iter_mut()) {
-        let judged: std::collections::HashSet<u32> = q.labels.iter().map(|(d, _)| *d).collect();
-        let mut pool: Vec<u32> = bm25
-            .search_pruned(&q.query, options.mine_depth)
-            .into_iter()
-            .map(|h| h.doc)
-            .filter(|d| !judged.contains(d))
-            .collect();
+    for (mut pool, list) in pools.into_iter().zip(lists.iter_mut()) {
         for i in 0..options.mined_negatives.min(pool.len()) {
             let j = i + rng.below((pool.len() - i) as u64) as usize;
             pool.swap(i, j);

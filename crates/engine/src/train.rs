@@ -35,6 +35,9 @@ pub enum ProjectionMethod {
     Pca,
     /// Linear map trained with the Matryoshka ranking loss.
     Adapter,
+    /// The encoder itself fine-tuned with the Matryoshka ranking loss
+    /// (`crate::finetune`).
+    Finetune,
 }
 
 impl ProjectionMethod {
@@ -43,6 +46,7 @@ impl ProjectionMethod {
         match self {
             ProjectionMethod::Pca => "pca",
             ProjectionMethod::Adapter => "adapter",
+            ProjectionMethod::Finetune => "finetune",
         }
     }
 }
@@ -60,15 +64,18 @@ pub struct TrainDenseOptions {
     pub init_pca: bool,
     /// Count Substitute judgments as positives too (default: Exact only).
     pub substitutes: bool,
-    /// Adapter hyper-parameters.
+    /// Adapter hyper-parameters (its `dims` and `dev_k` also set the dev table of
+    /// every method).
     pub adapter: AdapterConfig,
+    /// Fine-tuning settings (`--method finetune`).
+    pub finetune: crate::finetune::FinetuneSettings,
     /// Save the projection and write the projected index (false: report dev figures
     /// only, for hyper-parameter searches).
     pub save: bool,
 }
 
 /// Dev Recall@k at one prefix, without and with the projection.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct DevRow {
     /// Matryoshka prefix.
     pub dim: usize,
@@ -107,6 +114,8 @@ pub struct TrainDenseSummary {
     pub explained: Vec<(usize, f64)>,
     /// The adapter's training run.
     pub report: Option<TrainReport>,
+    /// The fine-tuning run (`--method finetune`).
+    pub finetune: Option<crate::finetune::FinetuneManifest>,
 }
 
 /// Fits or trains the projection, saves it under the models directory, writes the
@@ -121,6 +130,9 @@ pub fn train_dense(
         .clone()
         .unwrap_or_else(|| options.method.name().to_owned());
     crate::retrieval_config::check_projection_name(&name).map_err(EngineError::Config)?;
+    if options.method == ProjectionMethod::Finetune {
+        return crate::finetune::train_finetune(config, options, &name);
+    }
     let dir = &config.artifacts.dir;
     let mut manifest = Manifest::load(dir)?;
     let dense = manifest.dense.clone().ok_or_else(|| {
@@ -172,6 +184,11 @@ pub fn train_dense(
                 .map(|&d| (d, fit.explained(d)))
                 .collect();
             fit.projection
+        }
+        ProjectionMethod::Finetune => {
+            return Err(EngineError::Input(
+                "fine-tuning is not a projection of the base vectors".into(),
+            ));
         }
         ProjectionMethod::Adapter => {
             let init = match options.init_pca {
@@ -233,6 +250,7 @@ pub fn train_dense(
         dev_k: k,
         explained,
         report,
+        finetune: None,
     };
     if !options.save {
         return Ok(summary);
@@ -262,6 +280,7 @@ pub fn train_dense(
             dim: projection.d_out(),
             docs: projected.len(),
             train_seconds,
+            encoder: None,
         },
     );
     manifest.save(dir)?;
@@ -269,8 +288,8 @@ pub fn train_dense(
 }
 
 /// Encodes the queries' texts with the dense model, row i = query i.
-fn encode_queries(
-    encoder: &DenseEncoder,
+pub(crate) fn encode_queries(
+    encoder: &dyn esci_models::DenseTextEncoder,
     queries: &[QueryJudgments],
 ) -> Result<Vec<f32>, EngineError> {
     let bar = progress::bar(queries.len() as u64, "queries");

@@ -4,11 +4,12 @@
 
 use common::{TITLES, models_dir};
 use esci_engine::{
-    Config, ProjectionMethod, Searcher, Strategy, TrainDenseOptions, build_index, projection_path,
-    train_dense,
+    Config, FinetuneSettings, ProjectionMethod, Searcher, Strategy, TrainDenseOptions, build_index,
+    finetuned_dir, projection_path, read_finetune_manifest, train_dense,
 };
 use esci_train::Projection;
 use esci_train::adapter::AdapterConfig;
+use esci_train::biencoder::BiEncoderConfig;
 use std::path::Path;
 
 mod common;
@@ -73,6 +74,22 @@ fn options(method: ProjectionMethod) -> TrainDenseOptions {
             preserve_batch: 4,
             dev_k: 3,
             ..AdapterConfig::default()
+        },
+        finetune: FinetuneSettings {
+            train: BiEncoderConfig {
+                batch_size: 2,
+                epochs: 1,
+                freeze_below: 4,
+                doc_max_length: 16,
+                query_max_length: 8,
+                eval_every: 1,
+                hard_negatives: true,
+                max_minutes: None,
+                ..BiEncoderConfig::default()
+            },
+            negative_depth: 5,
+            dev_sample: 3,
+            ..FinetuneSettings::default()
         },
         save: true,
     }
@@ -145,4 +162,66 @@ fn projections_are_trained_served_and_checked() {
         .unwrap();
     let err = Searcher::open(&config, false).err().unwrap().to_string();
     assert!(err.contains(real.fingerprint()), "{err}");
+}
+
+#[test]
+fn a_fine_tuned_encoder_is_trained_served_resumed_and_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut config = setup(tmp.path());
+    build_index(&config).unwrap();
+
+    let summary = train_dense(&config, &options(ProjectionMethod::Finetune)).unwrap();
+    let run = summary.finetune.as_ref().unwrap();
+    assert_eq!((run.fit_queries, run.fit_pairs, run.dev_queries), (3, 4, 2));
+    assert_eq!(run.report.steps, 2, "4 pairs in batches of 2, one epoch");
+    assert_eq!(summary.dev.len(), 5, "full-catalog dev recall per prefix");
+    let out = finetuned_dir(&config, "finetune");
+    for file in [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "finetune.json",
+    ] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    let manifest = read_finetune_manifest(&out).unwrap();
+    assert_eq!(manifest.settings.train.freeze_below, 4);
+
+    // Served with the fine-tuned model as the query encoder.
+    let dense = Strategy::parse("dense").unwrap();
+    config.neural.projection = Some("finetune".into());
+    config.neural.dim = Some(4);
+    let searcher = Searcher::open(&config, false).unwrap();
+    assert_eq!(
+        searcher.retriever(&dense, 3).unwrap().name(),
+        "dense-finetune@4"
+    );
+    assert_eq!(
+        searcher.search("cordless drill", 3, &dense).unwrap().len(),
+        3
+    );
+    drop(searcher);
+
+    // Resuming continues from the checkpoint's step towards the (now longer) schedule.
+    let mut resume = options(ProjectionMethod::Finetune);
+    resume.finetune.resume = true;
+    resume.finetune.train.epochs = 2;
+    let resumed = train_dense(&config, &resume).unwrap();
+    assert_eq!(resumed.finetune.as_ref().unwrap().report.steps, 4);
+
+    // A changed fine-tuned model is refused, naming both fingerprints.
+    let recorded = esci_models::fetch::model_fingerprint(&out).unwrap();
+    let text = std::fs::read_to_string(out.join("config.json")).unwrap();
+    std::fs::write(out.join("config.json"), format!("{text}\n")).unwrap();
+    let err = Searcher::open(&config, false).err().unwrap().to_string();
+    let now = esci_models::fetch::model_fingerprint(&out).unwrap();
+    assert!(err.contains(&recorded) && err.contains(&now), "{err}");
+
+    // A missing checkpoint file is named, for serving and for resuming.
+    std::fs::remove_file(out.join("model.safetensors")).unwrap();
+    let err = Searcher::open(&config, false).err().unwrap().to_string();
+    assert!(err.contains("model.safetensors"), "{err}");
+    std::fs::remove_file(out.join("finetune.json")).unwrap();
+    let err = train_dense(&config, &resume).err().unwrap().to_string();
+    assert!(err.contains("finetune.json"), "{err}");
 }

@@ -2,8 +2,8 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 use esci_engine::{
-    Config, ProjectionMethod, TrainDenseOptions, TrainRerankerOptions, train_dense,
-    train_reranker_model,
+    Config, FinetuneSettings, ProjectionMethod, TrainDenseOptions, TrainRerankerOptions,
+    train_dense, train_reranker_model,
 };
 use esci_train::adapter::AdapterConfig;
 use esci_train::rerank::{RerankConfig, RerankLoss};
@@ -138,12 +138,14 @@ pub enum MethodArg {
     Pca,
     /// Linear map trained with the Matryoshka ranking loss
     Adapter,
+    /// The encoder itself fine-tuned with the Matryoshka ranking loss (tens of minutes)
+    Finetune,
 }
 
 /// Flags of `train dense`. Defaults of the adapter were chosen on the dev queries.
 #[derive(Debug, Args)]
 pub struct TrainDenseArgs {
-    /// pca or adapter
+    /// pca, adapter or finetune
     #[arg(long, value_enum)]
     pub method: MethodArg,
     /// Save and select it under this name [default: the method]
@@ -153,7 +155,8 @@ pub struct TrainDenseArgs {
     /// by default: uncentred PCA kept more dev recall at 64 and 32 dims (BENCHMARKS.md)
     #[arg(long)]
     pub center: bool,
-    /// Start the adapter from identity instead of the PCA rotation
+    /// Start the adapter (or train the fine-tune behind) identity instead of the PCA
+    /// rotation
     #[arg(long)]
     pub init_identity: bool,
     /// Only Exact judgments are positives (by default Substitutes count too: slightly
@@ -193,9 +196,39 @@ pub struct TrainDenseArgs {
     /// Only report the dev figures: save nothing (for hyper-parameter searches)
     #[arg(long)]
     pub dev_only: bool,
-    /// Adapter: random seed
+    /// Adapter / finetune: random seed
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Finetune: lower encoder layers left frozen [default: 2]
+    #[arg(long)]
+    pub freeze: Option<usize>,
+    /// Finetune: train the embedding tables too (frozen by default)
+    #[arg(long)]
+    pub train_embeddings: bool,
+    /// Finetune: longest query in tokens [default: 16]
+    #[arg(long)]
+    pub query_max_length: Option<usize>,
+    /// Finetune: longest product text in tokens while training [default: 64]
+    #[arg(long)]
+    pub doc_max_length: Option<usize>,
+    /// Finetune: add one BM25-mined hard negative (unjudged, top --negative-depth) per pair
+    #[arg(long)]
+    pub hard_negatives: bool,
+    /// Finetune: BM25 depth of the hard negatives [default: 50]
+    #[arg(long)]
+    pub negative_depth: Option<usize>,
+    /// Finetune: random catalog products in the dev proxy's pool [default: 1000]
+    #[arg(long)]
+    pub dev_sample: Option<usize>,
+    /// Finetune: stop after this many minutes of training [default: 22]
+    #[arg(long)]
+    pub max_minutes: Option<f64>,
+    /// Finetune: continue from the checkpoint at --out (weights and step; AdamW restarts)
+    #[arg(long)]
+    pub resume: bool,
+    /// Finetune: checkpoint directory [default: <models dir>/finetuned/<name>]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
     /// Print the summary as JSON
     #[arg(long)]
     pub json: bool,
@@ -220,18 +253,47 @@ impl TrainDenseArgs {
         adapter.eval_every = self.eval_every.unwrap_or(adapter.eval_every);
         adapter.warmup_steps = self.warmup_steps.unwrap_or(adapter.warmup_steps);
         adapter.residual = !self.no_residual;
+        let finetune = self.finetune_settings();
         TrainDenseOptions {
             method: match self.method {
                 MethodArg::Pca => ProjectionMethod::Pca,
                 MethodArg::Adapter => ProjectionMethod::Adapter,
+                MethodArg::Finetune => ProjectionMethod::Finetune,
             },
             name: self.name.clone(),
             center: self.center,
             init_pca: !self.init_identity,
             substitutes: !self.exact_only,
             adapter,
+            finetune,
             save: !self.dev_only,
         }
+    }
+
+    /// The fine-tune's settings: the shared flags (lr, batch size, ...) plus its own.
+    fn finetune_settings(&self) -> FinetuneSettings {
+        let mut s = FinetuneSettings::default();
+        let t = &mut s.train;
+        t.lr = self.lr.unwrap_or(t.lr);
+        t.weight_decay = self.weight_decay.unwrap_or(t.weight_decay);
+        t.batch_size = self.batch_size.unwrap_or(t.batch_size);
+        t.epochs = self.epochs.unwrap_or(t.epochs);
+        t.warmup_steps = self.warmup_steps.unwrap_or(t.warmup_steps);
+        t.eval_every = self.eval_every.unwrap_or(t.eval_every);
+        t.patience = self.patience.unwrap_or(t.patience);
+        t.seed = self.seed.unwrap_or(t.seed);
+        t.freeze_below = self.freeze.unwrap_or(t.freeze_below);
+        t.freeze_embeddings = !self.train_embeddings;
+        t.query_max_length = self.query_max_length.unwrap_or(t.query_max_length);
+        t.doc_max_length = self.doc_max_length.unwrap_or(t.doc_max_length);
+        t.hard_negatives = self.hard_negatives;
+        t.max_minutes = self.max_minutes.or(t.max_minutes);
+        s.rotation = !self.init_identity;
+        s.negative_depth = self.negative_depth.unwrap_or(s.negative_depth);
+        s.dev_sample = self.dev_sample.unwrap_or(s.dev_sample);
+        s.resume = self.resume;
+        s.out = self.out.clone();
+        s
     }
 }
 
@@ -321,6 +383,41 @@ fn dense(config: &Config, args: &TrainDenseArgs) -> anyhow::Result<()> {
         summary.encode_seconds,
         summary.train_seconds
     );
+    if let Some(f) = &summary.finetune {
+        let r = &f.report;
+        eprintln!(
+            "fine-tune: {} steps in {} epochs ({:.2} steps/s), kept step {}{}; dev proxy pool {} products (R@{}); {:.0} s in all, peak RSS {}",
+            r.steps,
+            r.epochs,
+            r.steps_per_second,
+            r.best_step,
+            if r.stopped_early {
+                " (early stop)"
+            } else if r.stopped_by_budget {
+                " (time budget)"
+            } else {
+                ""
+            },
+            f.dev_pool.0,
+            f.dev_pool.1,
+            f.wall_seconds,
+            f.peak_rss_mib
+                .map_or("n/a".into(), |m| format!("{m:.0} MiB"))
+        );
+        for p in &r.history {
+            let recall: Vec<String> = p
+                .recall
+                .iter()
+                .map(|(d, v)| format!("{d}d {v:.4}"))
+                .collect();
+            eprintln!(
+                "  step {}: train loss {:.4}, dev proxy {}",
+                p.step,
+                p.train_loss,
+                recall.join(", ")
+            );
+        }
+    }
     if let Some(report) = &summary.report {
         eprintln!(
             "adapter: {} steps in {} epochs ({:.0} steps/s), kept step {}{}",
