@@ -3,46 +3,10 @@
 //! This is what the attention mask (padded keys), masked pooling and SPLADE's
 //! unpadded-rows-only max-pool guarantee.
 
-mod common;
-
-use common::model_dir;
 use esci_models::{
     CrossEncoder, CrossOptions, DenseEncoder, DenseOptions, SpladeEncoder, SpladeOptions,
 };
-
-/// From 3 to ~90 tokens, so most of a batch is padding.
-const TEXTS: [&str; 6] = [
-    "mouse",
-    "wireless mouse",
-    "Logitech M185 Wireless Mouse, 2.4GHz with USB Mini Receiver, 12-Month Battery Life, \
-     1000 DPI Optical Tracking, Ambidextrous, Compatible with PC, Mac, Laptop. Logitech. \
-     Grey. Get a reliable wireless connection up to 33 feet (10 m) thanks to a USB receiver \
-     that stays in your laptop; enjoy up to 12 months of power without changing batteries",
-    "garden hose 50 ft",
-    "Amazon Basics USB-C to USB-A 2.0 fast charger cable, 6 foot, black",
-    "",
-];
-
-const PAIRS: [(&str, &str); 5] = [
-    ("mouse", "Logitech M185 wireless mouse"),
-    ("wireless mouse", TEXTS[2]),
-    (
-        "usb c cable",
-        "Amazon Basics USB-C to USB-A 2.0 fast charger cable, 6 foot, black",
-    ),
-    ("garden hose", "hose"),
-    (
-        "a much longer query about a cordless drill with two batteries and a case",
-        "drill",
-    ),
-];
-
-/// A permutation that reverses and interleaves, so every text moves.
-fn shuffled<T: Copy>(items: &[T]) -> (Vec<T>, Vec<usize>) {
-    let mut order: Vec<usize> = (0..items.len()).rev().collect();
-    order.rotate_left(items.len() / 2);
-    (order.iter().map(|&i| items[i]).collect(), order)
-}
+use esci_test_support::{BATCH_PAIRS as PAIRS, BATCH_TEXTS as TEXTS, model_dir, shuffled};
 
 fn assert_close_vectors(a: &[f32], b: &[f32], what: &str) {
     let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();

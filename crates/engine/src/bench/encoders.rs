@@ -194,7 +194,11 @@ impl Encoders for Onnx {
             .whole_graph()
             .map_err(|e| tracing::warn!("no whole SPLADE graph for the reference: {e}"))
             .ok()?;
-        Some([self.0.graph().to_path_buf(), splade, self.2.graph().to_path_buf()])
+        Some([
+            self.0.graph().to_path_buf(),
+            splade,
+            self.2.graph().to_path_buf(),
+        ])
     }
 }
 
