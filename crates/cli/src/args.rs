@@ -54,7 +54,8 @@ pub struct GlobalArgs {
     #[arg(long = "encoder-runtime", global = true, value_parser = EncoderRuntime::parse)]
     pub encoder_runtime: Option<EncoderRuntime>,
     /// Rerank the first stage's top N with the trained cross-encoder (`esci train
-    /// reranker`) in search and eval; 0 turns it off [default: [rerank] enabled/depth]
+    /// reranker`) in search and eval, and add the rerank rows to the ablation; 0 turns it
+    /// off [default: [rerank] enabled/depth]
     #[arg(long, global = true, value_name = "N")]
     pub rerank: Option<usize>,
     /// Reranker model directory [default: [rerank] model = <models dir>/reranker]

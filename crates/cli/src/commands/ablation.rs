@@ -20,14 +20,27 @@ pub fn run(config: &Config, args: &AblationArgs) -> anyhow::Result<()> {
     }
     let mut plan = AblationPlan::full(variants);
     plan.dims = args.dims.clone();
-    let total = plan.variants.len() * plan.dims.len() * plan.strategies.len() + plan.singles.len();
+    let reranked_dims = match config.rerank.enabled {
+        true => plan
+            .dims
+            .iter()
+            .filter(|d| plan.rerank_dims.contains(d))
+            .count(),
+        false => 0,
+    };
+    let total = plan.variants.len() * (plan.dims.len() * plan.strategies.len() + reranked_dims)
+        + plan.singles.len();
     let mut done = 0;
     let result = run_ablation(config, &plan, |cell| {
         done += 1;
         let dim = cell.dim.map_or("-".to_owned(), |d| d.to_string());
         eprintln!(
             "[{done}/{total}] {} {} @{dim}: R@200 {:.4}, nDCG@20 {:.4}, {:.1} QPS",
-            cell.model, cell.strategy, cell.recall200, cell.ndcg20, cell.qps
+            cell.model,
+            cell.label(),
+            cell.recall200,
+            cell.ndcg20,
+            cell.qps
         );
     })?;
     let dir = save_ablation(&result, &config.artifacts.runs_dir)?;

@@ -10,7 +10,8 @@ pub use plot::recall_plot_svg;
 pub use table::markdown;
 
 use crate::{
-    Config, EngineError, FusionSection, Searcher, Strategy, evaluate_strategy, split_queries,
+    Config, EngineError, FusionSection, Reranker, Searcher, Strategy, evaluate_reranked,
+    evaluate_strategy, split_queries,
 };
 use esci_core::QuerySet;
 use esci_eval::{RunReport, find_metric};
@@ -35,6 +36,10 @@ pub struct AblationPlan {
     pub strategies: Vec<Strategy>,
     /// Dense-free retrievers, run once (`bm25`, `splade`).
     pub singles: Vec<Strategy>,
+    /// Dimensions at which the last (fullest) strategy is also run with the rerank
+    /// stage on top, when `[rerank] enabled` (`--rerank N`): the reference system's
+    /// rerank row.
+    pub rerank_dims: Vec<usize>,
 }
 
 impl AblationPlan {
@@ -46,6 +51,7 @@ impl AblationPlan {
             dims: GRID_DIMS.to_vec(),
             strategies: GRID_STRATEGIES.iter().map(|s| parse(s)).collect(),
             singles: vec![parse("bm25"), parse("splade")],
+            rerank_dims: vec![GRID_DIMS[0], 64],
         }
     }
 }
@@ -70,6 +76,19 @@ pub struct Cell {
     /// Fusion parameters used (tuned on dev unless tuning is off); `None` for one
     /// retriever.
     pub fusion: Option<FusionSection>,
+    /// Depth N of the rerank stage on top of the strategy, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rerank: Option<usize>,
+}
+
+impl Cell {
+    /// The strategy as the tables name it: `dense+bm25`, or `dense+bm25 → rerank top 50`.
+    pub fn label(&self) -> String {
+        match self.rerank {
+            Some(n) => format!("{} → rerank top {n}", self.strategy),
+            None => self.strategy.clone(),
+        }
+    }
 }
 
 /// The whole grid's results.
@@ -96,6 +115,7 @@ pub fn run_ablation(
     let mut queries_len = 0;
     let mut products = 0;
     let mut singles_done = false;
+    let mut reranker: Option<Reranker> = None;
     for variant in &plan.variants {
         for &dim in &plan.dims {
             let mut cfg = config.clone();
@@ -106,10 +126,29 @@ pub fn run_ablation(
             queries_len = queries.len();
             products = searcher.catalog().len();
             let model = variant.clone().unwrap_or_else(|| "base".to_owned());
+            let mut fullest = None;
             for strategy in &plan.strategies {
                 let (report, fusion) =
                     evaluate_strategy(&searcher, strategy, &cfg, &queries, false)?;
-                let cell = cell_of(&report, &model, strategy, Some(dim), fusion);
+                let cell = cell_of(&report, &model, strategy, Some(dim), fusion.clone());
+                on_cell(&cell);
+                cells.push(cell);
+                fullest = Some((strategy, fusion));
+            }
+            if let Some((strategy, fusion)) = fullest
+                && cfg.rerank.enabled
+                && plan.rerank_dims.contains(&dim)
+            {
+                // Opened once, at the first cell that needs it.
+                let stage = match reranker.take() {
+                    Some(stage) => stage,
+                    None => Reranker::open(&cfg, searcher.catalog())?,
+                };
+                let report =
+                    evaluate_reranked(&searcher, &stage, strategy, &fusion, &cfg, &queries, false)?;
+                let mut cell = cell_of(&report, &model, strategy, Some(dim), fusion);
+                cell.rerank = Some(stage.depth());
+                reranker = Some(stage);
                 on_cell(&cell);
                 cells.push(cell);
             }
@@ -181,5 +220,6 @@ fn cell_of(
             .map_or(0.0, |t| t.qps),
         p99_ms: report.latency.as_ref().map_or(0.0, |l| l.p99_ms),
         fusion: fused.then_some(fusion),
+        rerank: None,
     }
 }

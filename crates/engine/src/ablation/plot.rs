@@ -153,7 +153,9 @@ struct Series {
 
 fn series(cells: &[Cell]) -> Vec<Series> {
     let mut out: Vec<Series> = Vec::new();
-    for c in cells {
+    // Reranking the top N reorders within the first stage's 200: its recall is the
+    // first stage's, so it draws no line of its own.
+    for c in cells.iter().filter(|c| c.rerank.is_none()) {
         let Some(dim) = c.dim else { continue };
         match out
             .iter_mut()
@@ -218,6 +220,7 @@ mod tests {
             qps: 1.0,
             p99_ms: 1.0,
             fusion: None,
+            rerank: None,
         };
         let result = AblationResult {
             query_set: QuerySet::Test,

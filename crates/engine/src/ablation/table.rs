@@ -67,7 +67,7 @@ pub fn markdown(result: &AblationResult) -> String {
             out,
             "| {} | {} | {} | {:.4} | {:.4} | {:.1} | {:.2} | {} |",
             c.model,
-            c.strategy,
+            c.label(),
             c.dim.unwrap_or(0),
             c.recall200,
             c.ndcg20,
@@ -103,11 +103,11 @@ fn dims_of(cells: &[Cell]) -> Vec<usize> {
     dims
 }
 
-/// (model, strategy) pairs with a dimension, in first-run order.
+/// (model, strategy label) pairs with a dimension, in first-run order.
 fn rows_of(cells: &[Cell]) -> Vec<(String, String)> {
     let mut rows: Vec<(String, String)> = Vec::new();
     for c in cells.iter().filter(|c| c.dim.is_some()) {
-        let row = (c.model.clone(), c.strategy.clone());
+        let row = (c.model.clone(), c.label());
         if !rows.contains(&row) {
             rows.push(row);
         }
@@ -123,7 +123,7 @@ fn find<'a>(
 ) -> Option<&'a Cell> {
     cells
         .iter()
-        .find(|c| c.model == model && c.strategy == strategy && c.dim == dim)
+        .find(|c| c.model == model && c.label() == strategy && c.dim == dim)
 }
 
 #[cfg(test)]
@@ -141,6 +141,7 @@ mod tests {
             qps: 100.0,
             p99_ms: 3.0,
             fusion: None,
+            rerank: None,
         }
     }
 
@@ -162,6 +163,32 @@ mod tests {
         assert!(md.contains("| base | dense | 0.4500 | 0.3500 |"), "{md}");
         assert!(
             md.contains("| bm25 | 0.8000 | 0.4000 | 100.0 | 3.00 |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn reranked_cells_get_their_own_row() {
+        let mut reranked = cell("base", "dense+bm25", Some(64), 0.7);
+        reranked.ndcg20 = 0.6;
+        reranked.rerank = Some(50);
+        let result = AblationResult {
+            query_set: QuerySet::Test,
+            queries: 95,
+            products: 10,
+            cells: vec![
+                cell("base", "dense+bm25", Some(384), 0.9),
+                cell("base", "dense+bm25", Some(64), 0.7),
+                reranked,
+            ],
+        };
+        let md = markdown(&result);
+        assert!(
+            md.contains("| base | dense+bm25 | 0.4500 | 0.3500 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| base | dense+bm25 → rerank top 50 | – | 0.6000 |"),
             "{md}"
         );
     }
