@@ -5,8 +5,8 @@
 # and prints one Markdown row with R@200 and nDCG@20 (timing is skipped: speed is the
 # same scan at the same dimension, see `esci eval` without --min-timing-seconds 0).
 # Choose on SPLIT=dev; report on SPLIT=test (the default). Needs `esci index` and
-# `esci train dense --method pca` / `--method adapter` first.
-# Usage: [SPLIT=dev|test] [PROJECTIONS="none pca adapter"] [DIMS="384 256 128 64 32"] scripts/eval-projections.sh
+# `esci train dense --method pca` / `--method adapter` / `--method finetune` first.
+# Usage: [SPLIT=dev|test] [PROJECTIONS="none pca adapter finetune"] [DIMS="384 256 128 64 32"] scripts/eval-projections.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q -p esci-cli
@@ -14,7 +14,7 @@ esci=./target/release/esci
 split=${SPLIT:-test}
 echo "| projection | dim | R@200 | nDCG@20 |"
 echo "|---|---|---|---|"
-for p in ${PROJECTIONS:-none pca adapter}; do
+for p in ${PROJECTIONS:-none pca adapter finetune}; do
   for d in ${DIMS:-384 256 128 64 32}; do
     row=$("$esci" -q eval --split "$split" --strategy dense --dim "$d" --projection "$p" \
       --no-task1 --min-timing-seconds 0 2>/dev/null | grep '^| dense')

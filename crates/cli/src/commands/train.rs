@@ -163,16 +163,16 @@ pub struct TrainDenseArgs {
     /// better on dev, BENCHMARKS.md)
     #[arg(long)]
     pub exact_only: bool,
-    /// Adapter: peak learning rate
+    /// Adapter / finetune: peak learning rate [finetune default: 3e-5]
     #[arg(long)]
     pub lr: Option<f64>,
-    /// Adapter: AdamW weight decay
+    /// Adapter / finetune: AdamW weight decay
     #[arg(long)]
     pub weight_decay: Option<f64>,
-    /// Adapter: pairs per step
+    /// Adapter / finetune: pairs per step [finetune default: 32]
     #[arg(long)]
     pub batch_size: Option<usize>,
-    /// Adapter: maximum epochs
+    /// Adapter / finetune: maximum epochs [finetune default: 4]
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Adapter: random extra negatives per step
@@ -184,13 +184,13 @@ pub struct TrainDenseArgs {
     /// Adapter: train the map itself, not its difference from the start
     #[arg(long)]
     pub no_residual: bool,
-    /// Adapter: dev evaluations without improvement before stopping
+    /// Adapter / finetune: dev evaluations without improvement before stopping
     #[arg(long)]
     pub patience: Option<usize>,
-    /// Adapter: steps between dev evaluations (0 = every epoch) [default: 12]
+    /// Adapter: steps between dev evaluations (0 = every epoch) [default: 12; finetune: 80]
     #[arg(long)]
     pub eval_every: Option<usize>,
-    /// Adapter: steps of learning-rate warm-up
+    /// Adapter / finetune: steps of learning-rate warm-up
     #[arg(long)]
     pub warmup_steps: Option<usize>,
     /// Only report the dev figures: save nothing (for hyper-parameter searches)
