@@ -20,6 +20,33 @@ pub enum TrainCommand {
     /// on the graded judgments of the fit queries, keeping the weights with the best dev
     /// nDCG@20; writes safetensors + reranker.json to the [rerank] model directory
     Reranker(TrainRerankerArgs),
+    /// Train everything the ablation compares, with default settings, one after the
+    /// other: the dense model's projections and fine-tune (`train dense --method M` for
+    /// each of --dense-methods: seconds for pca and adapter, ~25 min for finetune), then
+    /// the reranker (~25 min); each writes what its own command writes
+    All(TrainAllArgs),
+}
+
+/// Flags of `train all`: which dense methods; every other setting is its command's
+/// default.
+#[derive(Debug, Args)]
+pub struct TrainAllArgs {
+    /// Dense methods to train, comma-separated: pca, adapter, finetune
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "pca,adapter,finetune"
+    )]
+    pub dense_methods: Vec<MethodArg>,
+}
+
+/// Parses the defaults of a subcommand's flags the way the command line would, so
+/// `train all` gets exactly what `train dense` / `train reranker` alone would use.
+#[derive(Debug, clap::Parser)]
+struct Defaults<A: Args> {
+    #[command(flatten)]
+    args: A,
 }
 
 /// Which loss trains the reranker.
@@ -132,7 +159,7 @@ impl TrainRerankerArgs {
 }
 
 /// Which projection to make.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MethodArg {
     /// Principal axes of the product embeddings
     Pca,
@@ -302,7 +329,33 @@ pub fn run(config: &Config, command: &TrainCommand) -> anyhow::Result<()> {
     match command {
         TrainCommand::Dense(args) => dense(config, args),
         TrainCommand::Reranker(args) => reranker(config, args),
+        TrainCommand::All(args) => all(config, args),
     }
+}
+
+/// `train all`: each dense method, then the reranker, each with its defaults.
+fn all(config: &Config, args: &TrainAllArgs) -> anyhow::Result<()> {
+    use clap::{Parser, ValueEnum};
+    let steps = args.dense_methods.len() + 1;
+    let mut models = vec!["base".to_owned()];
+    for (i, method) in args.dense_methods.iter().enumerate() {
+        let name = method
+            .to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default();
+        let dense_args = Defaults::<TrainDenseArgs>::try_parse_from(["dense", "--method", &name])?;
+        eprintln!("[{}/{steps}] esci train dense --method {name}", i + 1);
+        dense(config, &dense_args.args)?;
+        models.push(name);
+    }
+    let rerank_args = Defaults::<TrainRerankerArgs>::try_parse_from(["reranker"])?;
+    eprintln!("[{steps}/{steps}] esci train reranker");
+    reranker(config, &rerank_args.args)?;
+    eprintln!(
+        "all trained; the ablation with the rerank row: esci ablation --model {} --rerank 50",
+        models.join(",")
+    );
+    Ok(())
 }
 
 fn reranker(config: &Config, args: &TrainRerankerArgs) -> anyhow::Result<()> {
@@ -451,4 +504,28 @@ fn dense(config: &Config, args: &TrainDenseArgs) -> anyhow::Result<()> {
         summary.name
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn train_all_gets_what_each_command_alone_would_use() {
+        let dense = Defaults::<TrainDenseArgs>::try_parse_from(["dense", "--method", "finetune"])
+            .unwrap()
+            .args;
+        assert_eq!(dense.method, MethodArg::Finetune);
+        assert!(!dense.dev_only, "train all saves what it trains");
+        let rerank = Defaults::<TrainRerankerArgs>::try_parse_from(["reranker"])
+            .unwrap()
+            .args;
+        assert_eq!((rerank.negatives, rerank.mine_depth), (8, 50));
+        assert!(
+            rerank.loss.is_none(),
+            "the loss comes from RerankConfig's default"
+        );
+        assert!(!rerank.dev_only);
+    }
 }
