@@ -13,8 +13,10 @@
 //! rotated into `dense-<name>.idx` and recorded in the manifest with the encoder's
 //! fingerprint, so `--projection <name>` encodes queries with the fine-tuned model.
 //!
-//! `--resume` continues from the checkpoint's weights and step count (learning-rate
-//! schedule and step numbering continue; AdamW's moments restart from zero).
+//! `--resume` continues from the weights and step of the last dev evaluation (saved
+//! to `<out>/last/` during the run, so a killed run can go on), else from the
+//! finished checkpoint; the learning-rate schedule and step numbering continue,
+//! AdamW's moments restart from zero.
 
 use crate::artifacts::Manifest;
 use crate::encoder_runtime::load_dense_encoder;
@@ -32,7 +34,7 @@ use esci_models::fetch::model_fingerprint;
 use esci_train::Projection;
 use esci_train::bert_params::Freeze;
 use esci_train::biencoder::{
-    BiEncoderConfig, BiEncoderData, BiEncoderReport, TrainableBiEncoder, train_bi_encoder,
+    BiEncoderConfig, BiEncoderData, BiEncoderReport, TrainableBiEncoder, train_bi_encoder_with,
 };
 use esci_train::dev::recall_by_dim;
 use esci_train::pca::fit_pca;
@@ -44,6 +46,10 @@ use std::time::Instant;
 pub const FINETUNED_DIR: &str = "finetuned";
 /// The manifest written beside a fine-tuned checkpoint.
 pub const FINETUNE_MANIFEST: &str = "finetune.json";
+/// Sub-directory of a checkpoint holding the weights of the last dev evaluation.
+pub const LAST_DIR: &str = "last";
+/// The step and fingerprints of those weights.
+const RESUME_STATE: &str = "state.json";
 /// Files copied from the base model so the checkpoint loads like it.
 const COPIED_FILES: [&str; 7] = [
     "tokenizer.json",
@@ -218,25 +224,53 @@ pub(crate) fn train_finetune(
         embeddings: train.freeze_embeddings,
         below_layer: train.freeze_below,
     };
+    let data_fp = data_fingerprint(&catalog_fp, &fit, &dev);
+    let last = out.join(LAST_DIR);
     let (model, start_step) = match settings.resume {
         false => (
             TrainableBiEncoder::from_pretrained(&base, freeze, Some(&rotation))?,
             0,
         ),
         true => {
-            let previous = read_manifest(&out)?;
-            if previous.base_fingerprint != base_fp {
+            let (from, state) = resume_point(&out, &last)?;
+            if state.base_fingerprint != base_fp || state.data_fingerprint != data_fp {
                 return Err(EngineError::Artifacts(format!(
-                    "cannot resume: {} was tuned from the model with fingerprint {}, the configured dense model has {base_fp}",
-                    out.display(),
-                    previous.base_fingerprint
+                    "cannot resume from {}: it was trained from model {} on data {}, the configured dense model is {base_fp} and the data {data_fp}",
+                    from.display(),
+                    state.base_fingerprint,
+                    state.data_fingerprint
                 )));
             }
-            let model = TrainableBiEncoder::from_pretrained(&out, freeze, Some(&rotation))?;
-            (model, previous.report.steps)
+            tracing::info!(
+                "bi-encoder: resuming from {} at step {}",
+                from.display(),
+                state.step
+            );
+            let model = TrainableBiEncoder::from_pretrained(&from, freeze, Some(&rotation))?;
+            (model, state.step)
         }
     };
-    let report = train_bi_encoder(&model, &data, train, start_step)?;
+    // After every dev evaluation the current weights and step go to `<out>/last/`, so
+    // an interrupted run can be resumed from there.
+    let mut save_last = |model: &TrainableBiEncoder, step: usize| {
+        if !options.save {
+            return Ok(());
+        }
+        model.save(&last)?;
+        let state = ResumeState {
+            step,
+            base_fingerprint: base_fp.clone(),
+            data_fingerprint: data_fp.clone(),
+        };
+        let json = serde_json::to_string_pretty(&state)
+            .map_err(|e| esci_train::TrainError::Invalid(e.to_string()))?;
+        let path = last.join(RESUME_STATE);
+        esci_core::atomic_file::write_atomically(&path, |w| {
+            std::io::Write::write_all(w, json.as_bytes())
+        })
+        .map_err(|source| esci_train::TrainError::Io { path, source })
+    };
+    let report = train_bi_encoder_with(&model, &data, train, start_step, &mut save_last)?;
     let train_seconds = report.seconds;
 
     // The checkpoint: weights, the base's tokenizer and pooling files, the manifest last.
@@ -287,7 +321,7 @@ pub(crate) fn train_finetune(
         kind: "bi-encoder".into(),
         base_model: base.clone(),
         base_fingerprint: base_fp.clone(),
-        data_fingerprint: data_fingerprint(&catalog_fp, &fit, &dev),
+        data_fingerprint: data_fp.clone(),
         fields: config.neural.text_fields.clone(),
         settings: settings.clone(),
         substitutes: options.substitutes,
@@ -382,6 +416,35 @@ pub(crate) fn train_finetune(
     write_manifest(&out, &record)?;
     summary.finetune = Some(record);
     Ok(summary)
+}
+
+/// Where a run stopped: `<out>/last/state.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct ResumeState {
+    step: usize,
+    base_fingerprint: String,
+    data_fingerprint: String,
+}
+
+/// The weights to resume from: the last dev evaluation's (`<out>/last/`, written
+/// during every run), else the finished checkpoint's (`finetune.json`'s step).
+fn resume_point(out: &Path, last: &Path) -> Result<(PathBuf, ResumeState), EngineError> {
+    let path = last.join(RESUME_STATE);
+    if path.is_file() {
+        let text = std::fs::read_to_string(&path).map_err(EngineError::io(&path))?;
+        let state = serde_json::from_str(&text)
+            .map_err(|e| EngineError::Artifacts(format!("{}: {e}", path.display())))?;
+        return Ok((last.to_path_buf(), state));
+    }
+    let finished = read_manifest(out)?;
+    Ok((
+        out.to_path_buf(),
+        ResumeState {
+            step: finished.report.steps,
+            base_fingerprint: finished.base_fingerprint,
+            data_fingerprint: finished.data_fingerprint,
+        },
+    ))
 }
 
 /// Copies the tokenizer and sentence-transformers files of `base` that exist.

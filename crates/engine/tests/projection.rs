@@ -202,7 +202,8 @@ fn a_fine_tuned_encoder_is_trained_served_resumed_and_checked() {
     );
     drop(searcher);
 
-    // Resuming continues from the checkpoint's step towards the (now longer) schedule.
+    // Resuming continues from the last evaluation's step towards the (now longer)
+    // schedule.
     let mut resume = options(ProjectionMethod::Finetune);
     resume.finetune.resume = true;
     resume.finetune.train.epochs = 2;
@@ -221,6 +222,15 @@ fn a_fine_tuned_encoder_is_trained_served_resumed_and_checked() {
     std::fs::remove_file(out.join("model.safetensors")).unwrap();
     let err = Searcher::open(&config, false).err().unwrap().to_string();
     assert!(err.contains("model.safetensors"), "{err}");
+
+    // A run killed before finetune.json was written resumes from the weights of its
+    // last dev evaluation (`last/`: step 4 of 4, nothing left to train).
+    assert!(out.join("last/state.json").is_file());
+    std::fs::remove_file(out.join("finetune.json")).unwrap();
+    let again = train_dense(&config, &resume).unwrap();
+    assert_eq!(again.finetune.as_ref().unwrap().report.steps, 4);
+    // With neither, resuming names what is missing.
+    std::fs::remove_dir_all(out.join("last")).unwrap();
     std::fs::remove_file(out.join("finetune.json")).unwrap();
     let err = train_dense(&config, &resume).err().unwrap().to_string();
     assert!(err.contains("finetune.json"), "{err}");

@@ -17,4 +17,6 @@ pub mod trainer;
 
 pub use data::{BiEncoderData, BiEncoderTexts, DevPool};
 pub use model::{FrozenBiEncoder, TrainableBiEncoder};
-pub use trainer::{BiEncoderConfig, BiEncoderReport, DevPoint, dev_recall, train_bi_encoder};
+pub use trainer::{
+    BiEncoderConfig, BiEncoderReport, DevPoint, dev_recall, train_bi_encoder, train_bi_encoder_with,
+};

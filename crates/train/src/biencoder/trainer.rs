@@ -223,6 +223,19 @@ pub fn train_bi_encoder(
     config: &BiEncoderConfig,
     start_step: usize,
 ) -> Result<BiEncoderReport, TrainError> {
+    train_bi_encoder_with(model, data, config, start_step, &mut |_, _| Ok(()))
+}
+
+/// [`train_bi_encoder`], calling `after_eval(model, step)` with the current (not the
+/// best) weights after every dev evaluation but the first: where a caller saves the
+/// state an interrupted run resumes from.
+pub fn train_bi_encoder_with(
+    model: &TrainableBiEncoder,
+    data: &BiEncoderData,
+    config: &BiEncoderConfig,
+    start_step: usize,
+    after_eval: &mut dyn FnMut(&TrainableBiEncoder, usize) -> Result<(), TrainError>,
+) -> Result<BiEncoderReport, TrainError> {
     config.validate(model.dim())?;
     if data.pairs.is_empty() {
         return Err(TrainError::Invalid(
@@ -315,6 +328,7 @@ pub fn train_bi_encoder(
                     &mut best,
                     &mut since_best,
                 )?;
+                after_eval(model, step)?;
                 (loss_sum, loss_n) = (0.0, 0);
                 if out_of_time {
                     stopped_by_budget = true;
@@ -341,6 +355,7 @@ pub fn train_bi_encoder(
             &mut best,
             &mut since_best,
         )?;
+        after_eval(model, step)?;
     }
     let (best_dev, best_step) = match best {
         Some((score, at, snapshot)) => {
