@@ -111,6 +111,10 @@ pub fn run_ablation(
     plan: &AblationPlan,
     mut on_cell: impl FnMut(&Cell),
 ) -> Result<AblationResult, EngineError> {
+    if config.rerank.enabled {
+        // Fail before the grid, not after its first cells, when no reranker is trained.
+        crate::RerankerManifest::load(&config.rerank.model_dir(&config.models))?;
+    }
     let mut cells = Vec::new();
     let mut queries_len = 0;
     let mut products = 0;
