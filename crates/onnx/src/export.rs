@@ -36,7 +36,8 @@ pub fn graph_file(
 }
 
 /// [`graph_file`] for a SPLADE head restricted to an active vocabulary (`None`: the
-/// whole vocabulary); the vocabulary's fingerprint joins the file name.
+/// whole vocabulary); the vocabulary's fingerprint joins the file name. Heads without
+/// the decoder ignore `active`.
 pub fn graph_file_for(
     model_dir: &Path,
     head: Head,
@@ -46,6 +47,9 @@ pub fn graph_file_for(
 ) -> Result<PathBuf> {
     let fingerprint = model_fingerprint(model_dir)?;
     let dir = cache_dir.map_or_else(|| default_cache_dir(model_dir), Path::to_path_buf);
+    // Only a head with the decoder depends on the vocabulary; the others (SPLADE's
+    // transform-only head included) are one graph for every vocabulary.
+    let active = active.filter(|_| head == Head::Splade);
     let vocabulary = active.map(ActiveVocabulary::fingerprint);
     let head_name = match &vocabulary {
         Some(v) => format!("{}-v{}", head.name(), &v[..12]),

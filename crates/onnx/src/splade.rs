@@ -70,10 +70,10 @@ impl OnnxSpladeEncoder {
         }
         let fused =
             onnx.precision == Precision::Int8 && onnx.splade_decoder == SpladeDecoder::Fused;
-        // The fused graph ends before the decoder, so one graph serves every vocabulary.
-        let (head, graph_vocabulary) = match fused {
-            true => (Head::SpladeHidden, None),
-            false => (Head::Splade, active.as_ref()),
+        // The fused graph ends before the decoder: one graph serves every vocabulary.
+        let head = match fused {
+            true => Head::SpladeHidden,
+            false => Head::Splade,
         };
         let loaded = Loaded::with_vocabulary(
             model_dir,
@@ -81,18 +81,9 @@ impl OnnxSpladeEncoder {
             options.max_length,
             options.batch_size,
             onnx,
-            graph_vocabulary,
+            active.as_ref(),
         )?;
         let config = &loaded.config;
-        if let Some(v) = &active
-            && v.vocab_size() as usize != config.vocab_size
-        {
-            return Err(OnnxError::InvalidArgument(format!(
-                "the active vocabulary indexes {} ids, the model's vocabulary has {}",
-                v.vocab_size(),
-                config.vocab_size
-            )));
-        }
         let decoder = match fused {
             false => None,
             true => {
