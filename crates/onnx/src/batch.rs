@@ -58,13 +58,11 @@ impl Inputs {
 
     /// Runs the graph and returns its `output` as `rows` rows of equal width.
     pub(crate) fn run(self, session: &mut Session, output: &str) -> Result<Vec<Vec<f32>>> {
-        let rows = self.rows;
-        let (width, data) = self.run_flat(session, output, 2)?;
-        debug_assert_eq!(data.len(), rows * width);
-        Ok(data
-            .chunks_exact(width.max(1))
-            .map(<[f32]>::to_vec)
-            .collect())
+        self.run_with(session, output, 2, |width, data| {
+            data.chunks_exact(width.max(1))
+                .map(<[f32]>::to_vec)
+                .collect()
+        })
     }
 
     /// Runs the graph and returns its per-token `output` (`[rows, seq, width]`) as the
@@ -74,17 +72,19 @@ impl Inputs {
         session: &mut Session,
         output: &str,
     ) -> Result<(usize, Vec<f32>)> {
-        self.run_flat(session, output, 3)
+        self.run_with(session, output, 3, |width, data| (width, data.to_vec()))
     }
 
     /// Runs the graph; `output` must have `rank` dims, the first `rows` (and the second
-    /// `seq` for rank 3). Returns its last dim and its values.
-    fn run_flat(
+    /// `seq` for rank 3). Hands its last dim and its values to `read`, which copies out
+    /// what it needs (the values live in the session's output).
+    fn run_with<T>(
         self,
         session: &mut Session,
         output: &str,
         rank: usize,
-    ) -> Result<(usize, Vec<f32>)> {
+        read: impl FnOnce(usize, &[f32]) -> T,
+    ) -> Result<T> {
         let context = "running a batch";
         let (rows, seq) = (self.rows, self.seq);
         let shape = [rows as i64, seq as i64];
@@ -118,7 +118,7 @@ impl Inputs {
                 format!("output `{output}` has shape {dims:?}, expected {leading:?} then a width"),
             ));
         }
-        Ok((dims[rank - 1] as usize, data.to_vec()))
+        Ok(read(dims[rank - 1] as usize, data))
     }
 }
 
