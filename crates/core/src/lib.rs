@@ -18,6 +18,7 @@
 pub mod atomic_file;
 mod field;
 mod hit;
+pub mod int8;
 pub mod isa;
 mod judgment;
 pub mod postings;

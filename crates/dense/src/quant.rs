@@ -111,19 +111,7 @@ pub(crate) fn quantise_vector(v: &[f32], out: &mut [i8]) -> f32 {
     quantise_symmetric(v, out, MAX_CODE)
 }
 
-/// [`quantise_vector`] onto codes `-max_code..=max_code` (127 for int8, 7 for int4).
-pub(crate) fn quantise_symmetric(v: &[f32], out: &mut [i8], max_code: f32) -> f32 {
-    let max_abs = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-    if max_abs == 0.0 {
-        out.fill(0);
-        return 0.0;
-    }
-    let inv = max_code / max_abs;
-    for (c, &x) in out.iter_mut().zip(v) {
-        *c = (x * inv).round().clamp(-max_code, max_code) as i8;
-    }
-    max_abs / max_code
-}
+pub(crate) use esci_core::int8::quantise_symmetric;
 
 #[cfg(test)]
 mod tests {

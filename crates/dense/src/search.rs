@@ -5,9 +5,10 @@ use crate::kernel::dot_f32;
 use crate::quant::GROUP_ROWS;
 use crate::quant::quantise_vector;
 use crate::scan::{block_rows, offer_block, scan};
-use crate::simd::{active_isa, pack_query, pack_query4, score_f32, score_i4, score_i8};
+use crate::simd::{active_isa, pack_query4, score_f32, score_i4, score_i8};
 use crate::topk::TopK;
 use crate::{DenseError, DenseView};
+use esci_core::int8::pack_shifted;
 use esci_core::{DocId, Hit};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -145,7 +146,7 @@ impl DenseView {
         let int8 = self.int8();
         let coded: Vec<Vec<u32>> = queries
             .iter()
-            .map(|q| pack_query(&query_codes(q), int8.padded_dim))
+            .map(|q| pack_shifted(&query_codes(q), int8.padded_dim))
             .collect();
         let isa = active_isa();
         let candidates = self.scan_groups(

@@ -40,25 +40,9 @@ pub(crate) fn score_f32(isa: Isa, query: &[f32], rows: &[f32], out: &mut [f32]) 
     }
 }
 
-/// A query's int8 codes as the blocked scan consumes them: per run of four
-/// dimensions, the four codes shifted by +128 to unsigned bytes, packed little-endian
-/// into one `u32`. `vpdpbusd` multiplies unsigned by signed bytes, so the shift is
-/// undone per row with that row's code sum: Σ(q+128)·c = Σq·c + 128·Σc.
-pub(crate) fn pack_query(codes: &[i8], padded_dim: usize) -> Vec<u32> {
-    let mut padded = codes.to_vec();
-    padded.resize(padded_dim, 0);
-    padded
-        .chunks_exact(GROUP_DIMS)
-        .map(|four| {
-            let bytes = [0, 1, 2, 3].map(|j| (i16::from(four[j]) + 128) as u8);
-            u32::from_le_bytes(bytes)
-        })
-        .collect()
-}
-
 /// `out[i] = scales[i] × Σ q·c` for the rows `0..out.len()` of whole groups
 /// `groups` of a blocked [`crate::quant::Int8Matrix`] (the last group may be
-/// partly padding), with `query` from [`pack_query`] and the rows' `sums`/`scales`.
+/// partly padding), with `query` from `esci_core::int8::pack_shifted` and the rows' `sums`/`scales`.
 pub(crate) fn score_i8(
     isa: Isa,
     query: &[u32],
@@ -174,7 +158,7 @@ fn i4_groups(query: &[u32], correction: i32, groups: &[u8], scales: &[f32], out:
     }
 }
 
-/// Undoes the +128 shift of [`pack_query`] and applies each row's scale.
+/// Undoes the +128 shift of `esci_core::int8::pack_shifted` and applies each row's scale.
 #[inline(always)]
 fn finish_group(acc: &[i32; GROUP_ROWS], g: usize, sums: &[i32], scales: &[f32], outs: &mut [f32]) {
     let rows = g * GROUP_ROWS..g * GROUP_ROWS + outs.len();
@@ -360,7 +344,7 @@ mod tests {
             let query: Vec<i8> = (0..d)
                 .map(|i| (127 - (i * 11 % 255) as i32) as i8)
                 .collect();
-            let packed = pack_query(&query, matrix.padded_dim);
+            let packed = esci_core::int8::pack_shifted(&query, matrix.padded_dim);
             let want: Vec<f32> = (0..n)
                 .map(|r| {
                     let row = matrix.row(r);

@@ -21,6 +21,7 @@
 //! the same order, so every level gives equal activations (tested).
 
 use crate::error::{ModelError, Result};
+use esci_core::int8::{pack_shifted, quantise_symmetric};
 use esci_core::isa::Isa;
 use std::sync::LazyLock;
 
@@ -203,15 +204,8 @@ impl DecoderRows {
 
 /// Symmetric int8 codes of `x` and the scale that maps them back (0 for a zero row).
 fn quantise(x: &[f32]) -> (Vec<i8>, f32) {
-    let max = x.iter().fold(0f32, |m, v| m.max(v.abs()));
-    if max == 0.0 {
-        return (vec![0; x.len()], 0.0);
-    }
-    let scale = max / 127.0;
-    let codes = x
-        .iter()
-        .map(|v| (v / scale).round().clamp(-127.0, 127.0) as i8)
-        .collect();
+    let mut codes = vec![0i8; x.len()];
+    let scale = quantise_symmetric(x, &mut codes, 127.0);
     (codes, scale)
 }
 
@@ -229,11 +223,8 @@ impl PackedTokens {
         let mut words = Vec::with_capacity(n * steps);
         let mut scales = Vec::with_capacity(n);
         for token in tokens.chunks_exact(hidden) {
-            let (mut q, scale) = quantise(token);
-            q.resize(steps * STEP_DIMS, 0);
-            words.extend(q.chunks_exact(STEP_DIMS).map(|four| {
-                u32::from_le_bytes([0, 1, 2, 3].map(|k| (i16::from(four[k]) + 128) as u8))
-            }));
+            let (q, scale) = quantise(token);
+            words.extend(pack_shifted(&q, steps * STEP_DIMS));
             scales.push(scale);
         }
         PackedTokens {
