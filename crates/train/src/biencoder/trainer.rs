@@ -18,7 +18,7 @@ use super::data::{BiEncoderData, DevPool};
 use super::model::{LowerCache, TrainableBiEncoder};
 use crate::TrainError;
 use crate::loss::matryoshka_mnrl;
-use crate::steps::{schedule, shuffle};
+use crate::steps::{KeepBest, schedule, shuffle};
 use candle_core::{Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use esci_core::rng::SplitMix64;
@@ -242,8 +242,7 @@ pub fn train_bi_encoder_with(
             "no (query, positive) pair to train on".into(),
         ));
     }
-    let started = Instant::now();
-    let budget = config.max_minutes.map(|m| m * 60.0);
+    let mut keep = KeepBest::new(config.patience, config.max_minutes);
     let mut opt = AdamW::new(
         model.vars(),
         ParamsAdamW {
@@ -260,24 +259,23 @@ pub fn train_bi_encoder_with(
     let caches = caches.as_ref();
 
     let mut history = Vec::new();
-    let mut best: Option<(f64, usize, Vec<Tensor>)> = None;
-    let (mut step, mut epochs, mut since_best) = (start_step, 0usize, 0usize);
+    let (mut step, mut epochs) = (start_step, 0usize);
     let (mut stopped_early, mut stopped_by_budget) = (false, false);
-    let (mut loss_sum, mut loss_n, mut train_seconds, mut trained) = (0.0f64, 0usize, 0.0f64, 0);
+    let (mut train_seconds, mut trained) = (0.0f64, 0);
+    let evaluate = |step, keep: &mut KeepBest, history: &mut Vec<DevPoint>| {
+        judge(
+            model,
+            caches,
+            &data.dev,
+            data.pad_id,
+            config,
+            step,
+            keep,
+            history,
+        )
+    };
     // Where the run starts: the base (or resumed) weights compete for the kept ones.
-    judge(
-        model,
-        caches,
-        &data.dev,
-        data.pad_id,
-        config,
-        step,
-        (0.0, 0),
-        &mut history,
-        &mut best,
-        &mut since_best,
-    )?;
-    let mut evaluated_at = step;
+    evaluate(step, &mut keep, &mut history)?;
     'epochs: while step < total_steps {
         epochs += 1;
         let mut order: Vec<usize> = (0..data.pairs.len()).collect();
@@ -299,37 +297,20 @@ pub fn train_bi_encoder_with(
             }
             step += 1;
             trained += 1;
-            loss_sum += value;
-            loss_n += 1;
+            keep.add_loss(value);
             train_seconds += t.elapsed().as_secs_f64();
             if step % 10 == 0 || step == total_steps {
                 let rate = trained as f64 / train_seconds.max(1e-9);
-                let mut left = (total_steps - step) as f64 / rate;
-                if let Some(b) = budget {
-                    left = left.min((b - started.elapsed().as_secs_f64()).max(0.0));
-                }
+                let left = keep.capped_eta((total_steps - step) as f64 / rate);
                 tracing::info!(
                     "bi-encoder: step {step}/{total_steps} (epoch {epochs}), loss {:.4}, {rate:.2} steps/s, ETA {left:.0} s",
-                    loss_sum / loss_n.max(1) as f64,
+                    keep.train_loss(),
                 );
             }
-            let out_of_time = budget.is_some_and(|b| started.elapsed().as_secs_f64() >= b);
+            let out_of_time = keep.out_of_time();
             if step % config.eval_every == 0 || out_of_time {
-                evaluated_at = step;
-                let done = judge(
-                    model,
-                    caches,
-                    &data.dev,
-                    data.pad_id,
-                    config,
-                    step,
-                    (loss_sum, loss_n),
-                    &mut history,
-                    &mut best,
-                    &mut since_best,
-                )?;
+                let done = evaluate(step, &mut keep, &mut history)?;
                 after_eval(model, step)?;
-                (loss_sum, loss_n) = (0.0, 0);
                 if out_of_time {
                     stopped_by_budget = true;
                     tracing::info!("bi-encoder: time budget reached at step {step}");
@@ -342,28 +323,12 @@ pub fn train_bi_encoder_with(
             }
         }
     }
-    if evaluated_at != step {
-        judge(
-            model,
-            caches,
-            &data.dev,
-            data.pad_id,
-            config,
-            step,
-            (loss_sum, loss_n),
-            &mut history,
-            &mut best,
-            &mut since_best,
-        )?;
+    if !keep.evaluated_at(step) {
+        evaluate(step, &mut keep, &mut history)?;
         after_eval(model, step)?;
     }
-    let (best_dev, best_step) = match best {
-        Some((score, at, snapshot)) => {
-            model.restore(&snapshot)?;
-            (score, at)
-        }
-        None => (f64::NAN, step),
-    };
+    let seconds = keep.elapsed();
+    let (best_dev, best_step) = keep.finish(step, |s| model.restore(s))?;
     Ok(BiEncoderReport {
         steps: step,
         epochs,
@@ -371,7 +336,7 @@ pub fn train_bi_encoder_with(
         best_dev,
         stopped_early,
         stopped_by_budget,
-        seconds: started.elapsed().as_secs_f64(),
+        seconds,
         steps_per_second: trained as f64 / train_seconds.max(1e-9),
         history,
     })
@@ -476,16 +441,10 @@ fn judge(
     pad_id: u32,
     config: &BiEncoderConfig,
     step: usize,
-    loss: (f64, usize),
+    keep: &mut KeepBest,
     history: &mut Vec<DevPoint>,
-    best: &mut Option<(f64, usize, Vec<Tensor>)>,
-    since_best: &mut usize,
 ) -> Result<bool, TrainError> {
-    let train_loss = if loss.1 == 0 {
-        f64::NAN
-    } else {
-        loss.0 / loss.1 as f64
-    };
+    let train_loss = keep.train_loss();
     let t = Instant::now();
     let recall = dev_recall_with(
         model,
@@ -510,13 +469,7 @@ fn judge(
         train_loss,
         recall,
     });
-    if score.is_nan() || best.as_ref().is_none_or(|(b, _, _)| score > *b) {
-        *best = Some((score, step, model.snapshot()?));
-        *since_best = 0;
-    } else {
-        *since_best += 1;
-    }
-    Ok(*since_best >= config.patience.max(1))
+    keep.record(step, score, || model.snapshot())
 }
 
 /// Mean recall@`dev.k` of the dev queries ranked against the pool, per prefix in

@@ -8,7 +8,7 @@ use super::data::{RerankData, TokenizedList};
 use super::loss::{listwise_softmax, pointwise_bce};
 use super::model::TrainableCross;
 use crate::TrainError;
-use crate::steps::{schedule, shuffle};
+use crate::steps::{KeepBest, schedule, shuffle};
 use candle_core::{Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use esci_core::rng::SplitMix64;
@@ -169,8 +169,7 @@ pub fn train_reranker(
             "no fit query has a judged product".into(),
         ));
     }
-    let started = Instant::now();
-    let budget = config.max_minutes.map(|m| m * 60.0);
+    let mut keep = KeepBest::new(config.patience, config.max_minutes);
     let params = |lr| ParamsAdamW {
         lr,
         weight_decay: config.weight_decay,
@@ -187,11 +186,9 @@ pub fn train_reranker(
     let total_steps = lists_per_epoch.div_ceil(config.lists_per_step) * config.epochs;
 
     let mut history = Vec::new();
-    let mut best: Option<(f64, usize, Vec<Tensor>)> = None;
-    let (mut step, mut epochs, mut since_best) = (0usize, 0usize, 0usize);
+    let (mut step, mut epochs) = (0usize, 0usize);
     let (mut stopped_early, mut stopped_by_budget) = (false, false);
-    let (mut loss_sum, mut loss_n, mut train_seconds) = (0.0f64, 0usize, 0.0f64);
-    let mut evaluated_at = usize::MAX;
+    let mut train_seconds = 0.0f64;
     'epochs: for _ in 0..config.epochs {
         epochs += 1;
         let groups = epoch_lists(&data.fit, config.list_size, &mut rng);
@@ -231,36 +228,20 @@ pub fn train_reranker(
                         "training diverged at step {step} (loss {value}): lower the learning rate"
                     )));
                 }
-                loss_sum += value;
-                loss_n += 1;
+                keep.add_loss(value);
             }
             train_seconds += t.elapsed().as_secs_f64();
             if step % 10 == 0 || step == total_steps {
                 let rate = step as f64 / train_seconds.max(1e-9);
-                let left = (total_steps - step) as f64 / rate;
-                let left = match budget {
-                    Some(b) => left.min((b - started.elapsed().as_secs_f64()).max(0.0)),
-                    None => left,
-                };
+                let left = keep.capped_eta((total_steps - step) as f64 / rate);
                 tracing::info!(
                     "reranker: step {step}/{total_steps} (epoch {epochs}), loss {:.4}, {rate:.2} steps/s, ETA {left:.0} s",
-                    loss_sum / loss_n.max(1) as f64,
+                    keep.train_loss(),
                 );
             }
-            let out_of_time = budget.is_some_and(|b| started.elapsed().as_secs_f64() >= b);
+            let out_of_time = keep.out_of_time();
             if step % config.eval_every == 0 || out_of_time {
-                evaluated_at = step;
-                let done = judge(
-                    model,
-                    data,
-                    config,
-                    step,
-                    &mut (loss_sum, loss_n),
-                    &mut history,
-                    &mut best,
-                    &mut since_best,
-                )?;
-                (loss_sum, loss_n) = (0.0, 0);
+                let done = judge(model, data, config, step, &mut keep, &mut history)?;
                 if out_of_time {
                     stopped_by_budget = true;
                     tracing::info!("reranker: time budget reached at step {step}");
@@ -273,25 +254,11 @@ pub fn train_reranker(
             }
         }
     }
-    if evaluated_at != step {
-        judge(
-            model,
-            data,
-            config,
-            step,
-            &mut (loss_sum, loss_n),
-            &mut history,
-            &mut best,
-            &mut since_best,
-        )?;
+    if !keep.evaluated_at(step) {
+        judge(model, data, config, step, &mut keep, &mut history)?;
     }
-    let (best_dev_ndcg, best_step) = match best {
-        Some((score, at, snapshot)) => {
-            model.restore(&snapshot)?;
-            (score, at)
-        }
-        None => (f64::NAN, step),
-    };
+    let seconds = keep.elapsed();
+    let (best_dev_ndcg, best_step) = keep.finish(step, |s| model.restore(s))?;
     Ok(RerankReport {
         steps: step,
         epochs,
@@ -299,57 +266,40 @@ pub fn train_reranker(
         best_dev_ndcg,
         stopped_early,
         stopped_by_budget,
-        seconds: started.elapsed().as_secs_f64(),
+        seconds,
         steps_per_second: step as f64 / train_seconds.max(1e-9),
         history,
     })
 }
 
 /// Evaluates on dev, keeps the best weights; true when patience has run out.
-#[allow(clippy::too_many_arguments)]
 fn judge(
     model: &TrainableCross,
     data: &RerankData,
     config: &RerankConfig,
     step: usize,
-    loss: &mut (f64, usize),
+    keep: &mut KeepBest,
     history: &mut Vec<RerankEvalPoint>,
-    best: &mut Option<(f64, usize, Vec<Tensor>)>,
-    since_best: &mut usize,
 ) -> Result<bool, TrainError> {
-    let train_loss = if loss.1 == 0 {
+    let train_loss = keep.train_loss();
+    let dev_ndcg = if data.dev.is_empty() {
         f64::NAN
     } else {
-        loss.0 / loss.1 as f64
+        let t = Instant::now();
+        let v = dev_ndcg(model, &data.dev, data.pad_id, config.dev_k)?;
+        tracing::info!(
+            "reranker: step {step}: dev nDCG@{} {v:.4} (train loss {train_loss:.4}, {:.0} s to evaluate)",
+            config.dev_k,
+            t.elapsed().as_secs_f64()
+        );
+        v
     };
-    if data.dev.is_empty() {
-        history.push(RerankEvalPoint {
-            step,
-            train_loss,
-            dev_ndcg: f64::NAN,
-        });
-        *best = Some((f64::NAN, step, model.snapshot()?));
-        return Ok(false);
-    }
-    let t = Instant::now();
-    let dev_ndcg = dev_ndcg(model, &data.dev, data.pad_id, config.dev_k)?;
-    tracing::info!(
-        "reranker: step {step}: dev nDCG@{} {dev_ndcg:.4} (train loss {train_loss:.4}, {:.0} s to evaluate)",
-        config.dev_k,
-        t.elapsed().as_secs_f64()
-    );
     history.push(RerankEvalPoint {
         step,
         train_loss,
         dev_ndcg,
     });
-    if best.as_ref().is_none_or(|(b, _, _)| dev_ndcg > *b) {
-        *best = Some((dev_ndcg, step, model.snapshot()?));
-        *since_best = 0;
-    } else {
-        *since_best += 1;
-    }
-    Ok(*since_best >= config.patience.max(1))
+    keep.record(step, dev_ndcg, || model.snapshot())
 }
 
 /// Scores every dev pair (length-bucketed batches) and returns the mean nDCG@k of each
