@@ -50,16 +50,6 @@ pub const FINETUNE_MANIFEST: &str = "finetune.json";
 pub const LAST_DIR: &str = "last";
 /// The step and fingerprints of those weights.
 const RESUME_STATE: &str = "state.json";
-/// Files copied from the base model so the checkpoint loads like it.
-const COPIED_FILES: [&str; 7] = [
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "vocab.txt",
-    "modules.json",
-    "sentence_bert_config.json",
-    "1_Pooling/config.json",
-];
 
 /// Settings of `--method finetune` beyond the trainer's hyper-parameters.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -447,9 +437,10 @@ fn resume_point(out: &Path, last: &Path) -> Result<(PathBuf, ResumeState), Engin
     ))
 }
 
-/// Copies the tokenizer and sentence-transformers files of `base` that exist.
+/// Copies the tokenizer and sentence-transformers files of `base` that exist (those
+/// MiniLM ships beside its weights).
 fn copy_model_files(base: &Path, out: &Path) -> Result<(), EngineError> {
-    for file in COPIED_FILES {
+    for file in esci_models::fetch::MINILM.companion_files() {
         let from = base.join(file);
         if !from.is_file() {
             continue;

@@ -52,6 +52,21 @@ pub struct ModelSpec {
     pub wheel_tags: Option<WheelTags>,
 }
 
+/// Files of a model directory that hold its architecture and weights: a trained
+/// checkpoint writes its own.
+pub const WEIGHT_FILES: [&str; 2] = ["config.json", "model.safetensors"];
+
+impl ModelSpec {
+    /// The files a checkpoint trained from this model copies from it so it loads like
+    /// it (tokenizer, pooling settings): all but [`WEIGHT_FILES`].
+    pub fn companion_files(&self) -> impl Iterator<Item = &'static str> {
+        self.files
+            .iter()
+            .copied()
+            .filter(|f| !WEIGHT_FILES.contains(f))
+    }
+}
+
 /// The wheel tags of a platform-specific wheel, passed to `pip download` as
 /// `--python-version/--implementation/--abi/--platform`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -354,5 +369,18 @@ impl Drop for Scratch {
         if self.0.exists() {
             let _ = fs::remove_dir_all(&self.0);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkpoint_copies_the_tokenizer_and_pooling_not_the_weights() {
+        let files: Vec<&str> = MINILM.companion_files().collect();
+        assert!(files.contains(&"tokenizer.json") && files.contains(&"1_Pooling/config.json"));
+        assert!(!files.contains(&"model.safetensors") && !files.contains(&"config.json"));
+        assert_eq!(files.len() + WEIGHT_FILES.len(), MINILM.files.len());
     }
 }
