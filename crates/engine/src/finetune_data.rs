@@ -80,7 +80,7 @@ pub(crate) fn build_texts(
         .collect();
     let hard_negatives: Vec<Vec<usize>> = match plan.negative_depth {
         0 => vec![Vec::new(); fit.len()],
-        depth => crate::rerank_train::bm25_unjudged(config, catalog, fit, depth)?
+        depth => crate::negatives::bm25_unjudged(config, catalog, fit, depth)?
             .into_iter()
             .map(|pool| pool.into_iter().map(|d| docs.row(d)).collect())
             .collect(),

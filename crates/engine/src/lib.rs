@@ -30,6 +30,7 @@ mod finetune_data;
 mod fingerprint;
 mod hybrid;
 mod models;
+mod negatives;
 mod neural;
 pub mod progress;
 mod projected;
@@ -67,6 +68,7 @@ pub use finetune::{
 pub use fingerprint::catalog_fingerprint;
 pub use hybrid::Hybrid;
 pub use models::{Embedding, embed, fetch_models};
+pub use negatives::NegativeSource;
 pub use neural::{DenseRetriever, SpladeRetriever};
 pub use projected::{EncoderRef, PROJECTIONS_DIR, ProjectionArtifact, projection_path};
 pub use rerank::{

@@ -9,8 +9,9 @@
 //! `esci_models::CrossEncoder::load` reads plus `reranker.json`, the manifest that
 //! records where the model came from and how it did.
 
-use crate::{Config, EngineError, catalog_fingerprint, load_catalog, split_queries};
-use esci_core::{Field, QuerySet};
+use crate::negatives::{NegativeSource, bm25_unjudged, first_stage_unjudged};
+use crate::{Config, EngineError, Searcher, catalog_fingerprint, load_catalog, split_queries};
+use esci_core::{DocId, Field, QuerySet};
 use esci_eval::QueryJudgments;
 use esci_ingest::{Catalog, TextBuilder};
 use esci_models::TextTokenizer;
@@ -36,13 +37,21 @@ pub struct TrainRerankerOptions {
     pub out: Option<PathBuf>,
     /// Hyper-parameters.
     pub train: RerankConfig,
-    /// Unjudged products from each fit query's BM25 top [`Self::mine_depth`] added to
-    /// its list as weak negatives (gain 0); 0 adds none. The judged lists hold only
-    /// products Amazon's retrieval surfaced, so without these the model never sees the
-    /// off-topic products our own first stage puts in the top N.
+    /// Unjudged products of each fit query's top [`Self::mine_depth`] (in the list of
+    /// [`Self::negative_source`]) added to its list as weak negatives (gain 0); 0 adds
+    /// none. The judged lists hold only products Amazon's retrieval surfaced, so without
+    /// these the model never sees the off-topic products our own first stage puts in the
+    /// top N.
     pub mined_negatives: usize,
-    /// BM25 depth the weak negatives are drawn from.
+    /// Depth the weak negatives are drawn from.
     pub mine_depth: usize,
+    /// The list the weak negatives are drawn from.
+    pub negative_source: NegativeSource,
+    /// Judge the weights on what the rerank stage sees: each dev query's judged list
+    /// plus every unjudged product of the first stage's top [`Self::mine_depth`] (gain
+    /// 0). Off: the judged lists alone, which reward only the order among judged
+    /// products and never pushing an off-topic one below them.
+    pub dev_first_stage: bool,
     /// Write nothing, only report dev figures (for comparing settings).
     pub save: bool,
 }
@@ -62,13 +71,21 @@ pub struct RerankerManifest {
     pub fields: Vec<String>,
     /// Hyper-parameters.
     pub config: RerankConfig,
-    /// Weak negatives per fit query (BM25-mined, unjudged); 0 in manifests written
-    /// before they existed.
+    /// Weak negatives per fit query (unjudged); 0 in manifests written before they
+    /// existed.
     #[serde(default)]
     pub mined_negatives: usize,
-    /// BM25 depth of the weak negatives.
+    /// Depth of the weak negatives.
     #[serde(default)]
     pub mine_depth: usize,
+    /// Where the weak negatives came from (BM25 in manifests written before this was
+    /// recorded).
+    #[serde(default = "bm25_source")]
+    pub negative_source: NegativeSource,
+    /// Whether the dev lists held the first stage's unjudged products (off in manifests
+    /// written before this was recorded).
+    #[serde(default)]
+    pub dev_first_stage: bool,
     /// Fit and dev queries and pairs.
     pub fit_queries: usize,
     /// Pairs of the fit queries.
@@ -83,6 +100,10 @@ pub struct RerankerManifest {
     pub report: serde_json::Value,
     /// Unix time of the run.
     pub created_unix: u64,
+}
+
+fn bm25_source() -> NegativeSource {
+    NegativeSource::Bm25
 }
 
 impl RerankerManifest {
@@ -165,60 +186,31 @@ pub(crate) fn data_fingerprint(
     format!("{h:016x}")
 }
 
-/// For each query, the products of its BM25 top `depth` that are not judged for it, in
-/// rank order: the weak negatives both trainers mine (the judged lists hold only
-/// products Amazon's retrieval surfaced, never the off-topic ones our first stage finds).
-pub(crate) fn bm25_unjudged(
-    config: &Config,
-    catalog: &Catalog,
-    queries: &[QueryJudgments],
-    depth: usize,
-) -> Result<Vec<Vec<u32>>, EngineError> {
-    let dir = &config.artifacts.dir;
-    let manifest = crate::artifacts::Manifest::load(dir)?;
-    manifest.check_corpus(catalog.len(), &catalog_fingerprint(&catalog.products))?;
-    let bm25 = crate::build::load_bm25(dir, &manifest)?;
-    Ok(queries
-        .iter()
-        .map(|q| {
-            let judged: std::collections::HashSet<u32> = q.labels.iter().map(|(d, _)| *d).collect();
-            bm25.search_pruned(&q.query, depth)
-                .into_iter()
-                .map(|h| h.doc)
-                .filter(|d| !judged.contains(d))
-                .collect()
-        })
-        .collect())
-}
-
-/// Appends to each fit list up to `mined_negatives` unjudged products of the query's
-/// BM25 top `mine_depth`, drawn with the run's seed, as gain-0 pairs.
+/// Appends to each list products of its query's pool as gain-0 pairs: `Some(n)` draws
+/// up to `n` with `seed`, `None` takes the whole pool. Returns how many were added.
 fn add_weak_negatives(
-    config: &Config,
     catalog: &Catalog,
-    fit: &[QueryJudgments],
+    pools: Vec<Vec<DocId>>,
     lists: &mut [TextList],
-    options: &TrainRerankerOptions,
-) -> Result<(), EngineError> {
-    let pools = bm25_unjudged(config, catalog, fit, options.mine_depth)?;
+    count: Option<usize>,
+    seed: u64,
+) -> usize {
     let builder = TextBuilder::new(RERANK_FIELDS.to_vec());
-    let mut rng = esci_core::rng::SplitMix64::new(options.train.seed ^ 0xB325);
+    let mut rng = esci_core::rng::SplitMix64::new(seed ^ 0xB325);
     let mut added = 0usize;
     for (mut pool, list) in pools.into_iter().zip(lists.iter_mut()) {
-        for i in 0..options.mined_negatives.min(pool.len()) {
-            let j = i + rng.below((pool.len() - i) as u64) as usize;
-            pool.swap(i, j);
+        let take = count.map_or(pool.len(), |n| n.min(pool.len()));
+        for i in 0..take {
+            if count.is_some() {
+                let j = i + rng.below((pool.len() - i) as u64) as usize;
+                pool.swap(i, j);
+            }
             list.products
                 .push((rerank_text(&builder, catalog, pool[i]), 0.0));
             added += 1;
         }
     }
-    tracing::info!(
-        "reranker: {added} weak negatives (unjudged, BM25 top {}) added to {} fit queries",
-        options.mine_depth,
-        fit.len()
-    );
-    Ok(())
+    added
 }
 
 /// Trains the reranker and writes the checkpoint.
@@ -243,22 +235,69 @@ pub fn train_reranker_model(
         )));
     }
     let base_fingerprint = model_fingerprint(&base)?;
-    let catalog = load_catalog(config, true)?;
-    let fit = split_queries(&catalog, QuerySet::Fit);
-    let dev = split_queries(&catalog, QuerySet::Dev);
+    // The first stage's lists need its indexes and query encoders; BM25 alone does not.
+    let first_stage_negatives =
+        options.mined_negatives > 0 && options.negative_source == NegativeSource::FirstStage;
+    let searcher = if first_stage_negatives || options.dev_first_stage {
+        Some(Searcher::open(config, true)?)
+    } else {
+        None
+    };
+    let first_stage = || {
+        searcher
+            .as_ref()
+            .ok_or_else(|| EngineError::Input("the first stage's indexes were not opened".into()))
+    };
+    let loaded;
+    let catalog: &Catalog = match &searcher {
+        Some(s) => s.catalog(),
+        None => {
+            loaded = load_catalog(config, true)?;
+            &loaded
+        }
+    };
+    let fit = split_queries(catalog, QuerySet::Fit);
+    let dev = split_queries(catalog, QuerySet::Dev);
     if fit.is_empty() {
         return Err(EngineError::Input(
             "no judged fit queries (train split minus dev): check the examples file".into(),
         ));
     }
     let data_fp = data_fingerprint(&catalog_fingerprint(&catalog.products), &fit, &dev);
-    let mut fit_lists = text_lists(&catalog, &fit);
+    let mut fit_lists = text_lists(catalog, &fit);
     if options.mined_negatives > 0 {
-        add_weak_negatives(config, &catalog, &fit, &mut fit_lists, options)?;
+        let pools = match options.negative_source {
+            NegativeSource::Bm25 => bm25_unjudged(config, catalog, &fit, options.mine_depth)?,
+            NegativeSource::FirstStage => {
+                first_stage_unjudged(first_stage()?, &fit, options.mine_depth)?
+            }
+        };
+        let added = add_weak_negatives(
+            catalog,
+            pools,
+            &mut fit_lists,
+            Some(options.mined_negatives),
+            options.train.seed,
+        );
+        tracing::info!(
+            "reranker: {added} weak negatives (unjudged, {} top {}) added to {} fit queries",
+            options.negative_source.name(),
+            options.mine_depth,
+            fit.len()
+        );
+    }
+    let mut dev_lists = text_lists(catalog, &dev);
+    if options.dev_first_stage {
+        let pools = first_stage_unjudged(first_stage()?, &dev, options.mine_depth)?;
+        let added = add_weak_negatives(catalog, pools, &mut dev_lists, None, 0);
+        tracing::info!(
+            "reranker: dev lists hold {added} unjudged products of the first stage's top {}",
+            options.mine_depth
+        );
     }
     let tokenizer =
         TextTokenizer::from_file(&base.join("tokenizer.json"), options.train.max_length)?;
-    let data = RerankData::tokenize(&tokenizer, &fit_lists, &text_lists(&catalog, &dev))?;
+    let data = RerankData::tokenize(&tokenizer, &fit_lists, &dev_lists)?;
     tracing::info!(
         "reranker: {} fit queries ({} pairs), {} dev queries ({} pairs), {} of {} base layers, {} frozen, {} loss",
         data.fit.len(),
@@ -289,6 +328,8 @@ pub fn train_reranker_model(
         config: options.train.clone(),
         mined_negatives: options.mined_negatives,
         mine_depth: options.mine_depth,
+        negative_source: options.negative_source,
+        dev_first_stage: options.dev_first_stage,
         fit_queries: data.fit.len(),
         fit_pairs: data.fit_pairs(),
         dev_queries: data.dev.len(),

@@ -2,8 +2,8 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 use esci_engine::{
-    Config, FinetuneSettings, ProjectionMethod, TrainDenseOptions, TrainRerankerOptions,
-    train_dense, train_reranker_model,
+    Config, FinetuneSettings, NegativeSource, ProjectionMethod, TrainDenseOptions,
+    TrainRerankerOptions, train_dense, train_reranker_model,
 };
 use esci_train::adapter::AdapterConfig;
 use esci_train::rerank::{RerankConfig, RerankLoss};
@@ -110,13 +110,21 @@ pub struct TrainRerankerArgs {
     /// Random seed [default: 42]
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Unjudged products of each fit query's BM25 top --mine-depth added as weak
-    /// negatives (0 = judged lists only) [default: 8]
-    #[arg(long, default_value_t = 8)]
+    /// Unjudged products of each fit query's top --mine-depth (of --negatives-from's
+    /// list) added as weak negatives (0 = judged lists only)
+    #[arg(long, default_value_t = 16)]
     pub negatives: usize,
-    /// BM25 depth the weak negatives come from [default: 50]
+    /// Depth the weak negatives (and --dev-lists first-stage) come from
     #[arg(long, default_value_t = 50)]
     pub mine_depth: usize,
+    /// The list weak negatives are drawn from: the fused first stage the rerank stage
+    /// reorders (needs `esci index`), or BM25 alone
+    #[arg(long, value_enum, default_value_t = NegativesArg::FirstStage)]
+    pub negatives_from: NegativesArg,
+    /// What the kept weights are judged by on dev: judged lists plus the unjudged
+    /// products of the first stage's top --mine-depth, or judged lists alone
+    #[arg(long, value_enum, default_value_t = DevListsArg::FirstStage)]
+    pub dev_lists: DevListsArg,
     /// Only report the dev figures: save nothing
     #[arg(long)]
     pub dev_only: bool,
@@ -154,9 +162,32 @@ impl TrainRerankerArgs {
             },
             mined_negatives: self.negatives,
             mine_depth: self.mine_depth,
+            negative_source: match self.negatives_from {
+                NegativesArg::FirstStage => NegativeSource::FirstStage,
+                NegativesArg::Bm25 => NegativeSource::Bm25,
+            },
+            dev_first_stage: self.dev_lists == DevListsArg::FirstStage,
             save: !self.dev_only,
         }
     }
+}
+
+/// Where the reranker's weak negatives come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NegativesArg {
+    /// The fused first stage's top --mine-depth
+    FirstStage,
+    /// BM25's top --mine-depth
+    Bm25,
+}
+
+/// What the reranker's dev lists hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DevListsArg {
+    /// Judged products and the first stage's unjudged top --mine-depth
+    FirstStage,
+    /// Judged products only
+    Judged,
 }
 
 /// Which projection to make.
@@ -523,7 +554,9 @@ mod tests {
         let rerank = Defaults::<TrainRerankerArgs>::try_parse_from(["reranker"])
             .unwrap()
             .args;
-        assert_eq!((rerank.negatives, rerank.mine_depth), (8, 50));
+        assert_eq!((rerank.negatives, rerank.mine_depth), (16, 50));
+        assert_eq!(rerank.negatives_from, NegativesArg::FirstStage);
+        assert_eq!(rerank.dev_lists, DevListsArg::FirstStage);
         assert!(
             rerank.loss.is_none(),
             "the loss comes from RerankConfig's default"
