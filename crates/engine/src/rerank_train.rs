@@ -365,3 +365,67 @@ pub fn train_reranker_model(
         seconds: started.elapsed().as_secs_f64(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use esci_core::Product;
+
+    fn catalog(n: usize) -> Catalog {
+        let products = (0..n)
+            .map(|i| Product {
+                id: format!("p{i}"),
+                title: format!("title {i}"),
+                brand: "acme".into(),
+                ..Default::default()
+            })
+            .collect();
+        Catalog::from_parts(products, Vec::new())
+    }
+
+    fn list() -> TextList {
+        TextList {
+            query: "q".into(),
+            products: vec![("judged".into(), 1.0)],
+        }
+    }
+
+    #[test]
+    fn dev_lists_take_the_whole_pool_in_order_with_gain_zero() {
+        let catalog = catalog(6);
+        let mut lists = vec![list(), list()];
+        let added = add_weak_negatives(&catalog, vec![vec![4, 2], vec![]], &mut lists, None, 1);
+        assert_eq!(added, 2);
+        let texts: Vec<(&str, f32)> = lists[0]
+            .products
+            .iter()
+            .map(|(t, g)| (t.as_str(), *g))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ("judged", 1.0),
+                ("title 4. acme", 0.0),
+                ("title 2. acme", 0.0)
+            ]
+        );
+        assert_eq!(lists[1].products.len(), 1, "an empty pool adds nothing");
+    }
+
+    #[test]
+    fn fit_lists_draw_a_seeded_sample_of_distinct_products() {
+        let catalog = catalog(20);
+        let draw = |seed| {
+            let mut lists = vec![list()];
+            let pool: Vec<DocId> = (0..20).collect();
+            add_weak_negatives(&catalog, vec![pool], &mut lists, Some(5), seed);
+            lists.remove(0).products
+        };
+        let a = draw(7);
+        assert_eq!(a.len(), 6);
+        assert_eq!(a, draw(7), "same seed, same sample");
+        let distinct: std::collections::HashSet<&String> = a.iter().map(|(t, _)| t).collect();
+        assert_eq!(distinct.len(), 6, "no product drawn twice");
+        assert!(a[1..].iter().all(|(_, g)| *g == 0.0));
+    }
+}
