@@ -26,6 +26,7 @@ mod product;
 mod query_set;
 mod retriever;
 pub mod rng;
+pub mod topk;
 
 pub use field::Field;
 pub use hit::{Hit, sort_hits};

@@ -1,7 +1,8 @@
 //! Exhaustive term-at-a-time scoring: the oracle every fast path is checked against,
 //! and the baseline the benchmark measures MaxScore against.
 
-use crate::maxscore::{TermPostings, TopK};
+use crate::maxscore::TermPostings;
+use esci_core::topk::TopK;
 
 /// Scores every document that holds a query term into a dense accumulator, then keeps
 /// the best `k` in the same (score desc, doc asc) order as MaxScore.

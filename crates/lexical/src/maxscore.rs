@@ -9,8 +9,7 @@
 //! identical, ties included, to exhaustive scoring (see `exhaustive.rs` and the tests).
 
 use esci_core::postings::gallop;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use esci_core::topk::TopK;
 
 /// One query term's postings, with its query weight (its count in the query).
 #[derive(Debug, Clone, Copy)]
@@ -20,57 +19,6 @@ pub(crate) struct TermPostings<'a> {
     pub weight: u64,
     /// `weight` × the largest impact in `impacts`.
     pub upper_bound: u64,
-}
-
-/// Bounded heap keeping the `k` best (score desc, doc asc) documents.
-pub(crate) struct TopK {
-    k: usize,
-    /// Min-heap on (score, larger doc first): the root is the current weakest entry.
-    heap: BinaryHeap<Reverse<(u64, Reverse<u32>)>>,
-}
-
-impl TopK {
-    pub fn new(k: usize) -> TopK {
-        TopK {
-            k,
-            heap: BinaryHeap::with_capacity(k + 1),
-        }
-    }
-
-    /// The score a new document must exceed to enter, 0 while the heap has room.
-    ///
-    /// Documents arrive in increasing id order, so a newcomer tying θ ranks below the
-    /// incumbent and is rightly turned away by the strict comparison.
-    pub fn threshold(&self) -> u64 {
-        if self.heap.len() < self.k {
-            0
-        } else {
-            self.heap.peek().map_or(0, |Reverse((s, _))| *s)
-        }
-    }
-
-    /// Offers a document; returns whether the threshold may have changed.
-    pub fn offer(&mut self, doc: u32, score: u64) -> bool {
-        if self.k == 0 || score <= self.threshold() {
-            return false;
-        }
-        self.heap.push(Reverse((score, Reverse(doc))));
-        if self.heap.len() > self.k {
-            self.heap.pop();
-        }
-        self.heap.len() == self.k
-    }
-
-    /// The kept documents, best first.
-    pub fn into_sorted(self) -> Vec<(u32, u64)> {
-        let mut out: Vec<(u32, u64)> = self
-            .heap
-            .into_iter()
-            .map(|Reverse((s, Reverse(d)))| (d, s))
-            .collect();
-        out.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        out
-    }
 }
 
 /// Exact top-`k` documents by summed weighted impact, best first.
@@ -127,7 +75,8 @@ pub(crate) fn top_k(mut lists: Vec<TermPostings<'_>>, k: usize) -> Vec<(u32, u64
                 score += list.weight * u64::from(list.impacts[pos[i]]);
             }
         }
-        if top.offer(doc, score) {
+        // A document of only zero impacts is no match (the exhaustive oracle skips it too).
+        if score > 0 && top.offer(doc, score) {
             threshold = top.threshold();
             while first_essential < n && prefix[first_essential] <= threshold {
                 first_essential += 1;

@@ -2,7 +2,7 @@
 //! and the baseline the benchmark measures pruning against.
 
 use crate::maxscore::TermPostings;
-use crate::topk::TopK;
+use esci_core::topk::TopK;
 
 /// Scores every document that holds a query term into a dense accumulator, then keeps
 /// the best `k` in the same (score desc, doc asc) order as MaxScore.

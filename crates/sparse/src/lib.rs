@@ -45,7 +45,6 @@ mod maxscore;
 pub mod quantize;
 mod synth;
 mod taat;
-mod topk;
 
 pub use bench::{
     BenchLatency, SparseBenchOptions, SparseBenchReport, bench_sparse, synthetic_documents,

@@ -23,8 +23,8 @@
 //! to `taat.rs`. Scores are integers and candidates arrive in doc-id order, so the
 //! result equals exhaustive scoring bit for bit, ties included.
 
-use crate::topk::TopK;
 use esci_core::postings::gallop;
+use esci_core::topk::TopK;
 
 /// End-of-list sentinel; doc ids stay below it (the builder enforces it).
 pub(crate) const END: u32 = u32::MAX;

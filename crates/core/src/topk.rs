@@ -1,17 +1,19 @@
-//! The bounded heap every traversal keeps its best `k` documents in.
+//! The bounded heap every postings traversal (BM25's and SPLADE's, fast paths and
+//! their exhaustive oracles) keeps its best `k` documents in.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// Bounded heap keeping the `k` best (score desc, doc asc) documents, offered in any
 /// order.
-pub(crate) struct TopK {
+pub struct TopK {
     k: usize,
     /// Min-heap on (score, larger doc first): the root is the current weakest entry.
     heap: BinaryHeap<Reverse<(u64, Reverse<u32>)>>,
 }
 
 impl TopK {
+    /// An empty heap for the best `k`.
     pub fn new(k: usize) -> TopK {
         TopK {
             k,
