@@ -23,8 +23,8 @@ pub enum TrainCommand {
     Reranker(TrainRerankerArgs),
     /// Train everything the ablation compares, with default settings, one after the
     /// other: the dense model's projections and fine-tune (`train dense --method M` for
-    /// each of --dense-methods: seconds for pca and adapter, ~25 min for finetune), then
-    /// the reranker (~25 min); each writes what its own command writes
+    /// each of --dense-methods: seconds for pca and adapter, ~16 min for finetune), then
+    /// the reranker (~21 min); each writes what its own command writes
     All(TrainAllArgs),
 }
 
